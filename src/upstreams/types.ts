@@ -1,0 +1,38 @@
+import type { Profile } from '../config/types';
+
+/** The `conversation_engine` object Avaturn needs, bound to a freshly minted credential. */
+export type ConversationEngine =
+  | { type: 'openai-realtime'; client_secret: string }
+  | { type: 'cartesia'; access_token: string; agent_id: string };
+
+export interface CallOptions {
+  /** Aborts the call (client gone, whole-request deadline). */
+  signal?: AbortSignal;
+}
+
+/** Mints the short-lived upstream credential a profile's engine needs. */
+export interface CredentialMinter {
+  mint(profile: Profile, options?: CallOptions): Promise<ConversationEngine>;
+}
+
+export interface AvaturnCreateRequest {
+  avatar_id?: string;
+  background?: 'default' | 'transparent';
+  conversation_engine: ConversationEngine;
+  max_duration: number;
+  user_absent_timeout: number;
+}
+
+export interface AvaturnSession {
+  sessionId: string;
+  token: string;
+}
+
+export interface AvaturnGateway {
+  /** Never retried: a create that may have been sent could have started a billable session. */
+  createSession(request: AvaturnCreateRequest, options?: CallOptions): Promise<AvaturnSession>;
+  /** 'already-gone' when Avaturn answers 404. Throws AppError on anything else unusable. */
+  terminateSession(sessionId: string, options?: CallOptions): Promise<'terminated' | 'already-gone'>;
+}
+
+export type UpstreamName = 'openai' | 'cartesia' | 'avaturn';
