@@ -1,0 +1,94 @@
+import type { RequestHandler } from 'express';
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config/types';
+import { AppError } from '../errors';
+
+const asymmetricAlgorithms = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+const clockToleranceSeconds = 30;
+const maxTokenLength = 8192;
+const maxUserIdLength = 256;
+
+export interface Authenticator {
+  /** Resolves the caller's user id, or throws AppError (401, or 503 when the JWKS cannot be had). */
+  authenticate(authorization: string | undefined): Promise<string>;
+}
+
+export interface AuthenticatorOptions {
+  jwksTimeoutMs?: number;
+  jwksCooldownMs?: number;
+}
+
+export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
+  let key: Uint8Array | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (config.jwksUrl !== undefined) {
+    key = createRemoteJWKSet(new URL(config.jwksUrl), {
+      timeoutDuration: options.jwksTimeoutMs ?? 2000,
+      cooldownDuration: options.jwksCooldownMs ?? 30_000,
+      cacheMaxAge: 10 * 60_000,
+    });
+    algorithms = asymmetricAlgorithms;
+  } else if (config.secret !== undefined) {
+    key = new TextEncoder().encode(config.secret);
+    algorithms = ['HS256'];
+  } else {
+    throw new Error('auth config needs a secret or a JWKS URL');
+  }
+  const unauthenticated = (cause?: unknown) =>
+    new AppError('unauthenticated', 'A valid bearer token is required.', { cause });
+
+  return {
+    async authenticate(authorization) {
+      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
+      const token = match?.[1];
+      if (token === undefined || token.length > maxTokenLength) throw unauthenticated();
+      let payload;
+      try {
+        // jose takes a key or a key resolver; the union is fine at run time.
+        ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+          algorithms,
+          issuer: config.issuer,
+          audience: config.audience,
+          requiredClaims: ['exp', config.userClaim],
+          clockTolerance: clockToleranceSeconds,
+        }));
+      } catch (err) {
+        if (config.jwksUrl !== undefined && isJwksFetchFailure(err)) {
+          throw new AppError('upstream-unavailable', 'The identity provider could not be reached.', {
+            cause: { jwks: err instanceof Error ? err.name : 'error' },
+            retryAfterSeconds: 5,
+          });
+        }
+        throw unauthenticated({ jose: err instanceof joseErrors.JOSEError ? err.code : 'error' });
+      }
+      const user = payload[config.userClaim];
+      if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength) throw unauthenticated();
+      return user;
+    },
+  };
+}
+
+/** A JWKS endpoint that answered badly or not at all (as opposed to a bad token). */
+function isJwksFetchFailure(err: unknown): boolean {
+  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return true;
+  if (err instanceof joseErrors.JOSEError) return false;
+  return err instanceof Error;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    userId?: string;
+  }
+}
+
+export function requireUser(authenticator: Authenticator): RequestHandler {
+  return async (req, _res, next) => {
+    req.userId = await authenticator.authenticate(req.headers.authorization);
+    next();
+  };
+}
+
+export function userOf(req: { userId?: string }): string {
+  if (req.userId === undefined) throw new AppError('unauthenticated', 'A valid bearer token is required.');
+  return req.userId;
+}

@@ -1,0 +1,46 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { AppError, isAppError } from '../errors';
+import { sendProblem } from './problem';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** body-parser and raw-body errors carry a `type`; map each to the contract's code. */
+function fromBodyParser(err: BodyParserError): AppError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new AppError('payload-too-large', 'The request body is larger than the limit.');
+    case 'entity.parse.failed':
+      return new AppError('invalid-request', 'The request body is not a JSON object.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new AppError('unsupported-media-type', 'The request body encoding or charset is not supported.');
+    case 'request.aborted':
+    case 'request.size.invalid':
+    case 'stream.encoding.set':
+      return new AppError('invalid-request', 'The request body could not be read.');
+    default:
+      return undefined;
+  }
+}
+
+export const notFoundHandler: RequestHandler = () => {
+  throw new AppError('not-found', 'No such route.');
+};
+
+export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next) => {
+  const appError =
+    (isAppError(err) ? err : undefined) ??
+    (typeof err === 'object' && err !== null ? fromBodyParser(err as BodyParserError) : undefined) ??
+    new AppError('internal', 'Something went wrong on our side.', { cause: err });
+  const log = req.log;
+  if (appError.status >= 500) log?.error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
+  else log?.info({ code: appError.code }, 'request rejected');
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendProblem(res, appError, String(req.id ?? ''));
+};

@@ -1,0 +1,39 @@
+import { rateLimit, ipKeyGenerator, type Options, type RateLimitInfo } from 'express-rate-limit';
+import type { RequestHandler } from 'express';
+import { AppError, isAppError } from '../errors';
+import type { SessionStore } from '../sessions/store';
+
+const windowMs = 60_000;
+
+function limiter(store: SessionStore, prefix: string, limit: number, keyGenerator: Options['keyGenerator']): RequestHandler {
+  const middleware = rateLimit({
+    windowMs,
+    limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    keyGenerator,
+    store: store.rateLimitStore(prefix),
+    identifier: prefix,
+    handler: (req, _res, next) => {
+      const resetTime = (req as { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
+      const retryAfterSeconds = resetTime ? Math.max(1, Math.ceil((resetTime - Date.now()) / 1000)) : 60;
+      next(new AppError('rate-limited', 'Too many requests; slow down.', { retryAfterSeconds }));
+    },
+  });
+  // A store that cannot be reached must fail closed with 503, not a 500.
+  return (req, res, next) =>
+    middleware(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) next();
+      else next(isAppError(err) ? err : new AppError('not-ready', 'The rate-limit store is unreachable.', { cause: err, retryAfterSeconds: 5 }));
+    });
+}
+
+/** Per client IP on every authenticated route, before authentication (req.ip honours TRUST_PROXY). */
+export function ipRateLimit(store: SessionStore, perMinute: number): RequestHandler {
+  return limiter(store, 'ip', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'));
+}
+
+/** Per user on POST /session, after authentication. */
+export function userRateLimit(store: SessionStore, perMinute: number): RequestHandler {
+  return limiter(store, 'user', perMinute, (req) => `user:${req.userId ?? 'unknown'}`);
+}

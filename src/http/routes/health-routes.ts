@@ -1,0 +1,31 @@
+import { Router } from 'express';
+import { AppError } from '../../errors';
+import type { SessionStore } from '../../sessions/store';
+
+const readinessTimeoutMs = 1000;
+
+export function healthRoutes(deps: { store: SessionStore; isDraining: () => boolean }): Router {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+  });
+
+  router.get('/readyz', async (_req, res) => {
+    if (deps.isDraining()) throw new AppError('not-ready', 'The server is shutting down.');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('store ping timed out')), readinessTimeoutMs);
+    });
+    try {
+      await Promise.race([deps.store.ping(), timeout]);
+    } catch (cause) {
+      throw new AppError('not-ready', 'The session store is unreachable.', { cause, retryAfterSeconds: 5 });
+    } finally {
+      clearTimeout(timer);
+    }
+    res.set('Cache-Control', 'no-store').json({ status: 'ready', store: deps.store.kind });
+  });
+
+  return router;
+}

@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ConfigError, loadConfig } from './config/load-config';
+import type { Config } from './config/types';
+import { createApp, type AppDeps, type BrokerApp } from './http/app';
+import { createHttpServer } from './http/http-server';
+import { loadDotenv } from './config/load-dotenv';
+
+export interface RunningServer {
+  broker: BrokerApp;
+  server: Server;
+  url: string;
+  /** Drain, stop accepting, finish in-flight requests, release everything. */
+  shutdown(): Promise<void>;
+}
+
+export async function startServer(config: Config, deps: AppDeps = {}): Promise<RunningServer> {
+  const broker = createApp(config, deps);
+  const server = createHttpServer(broker.app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  let stopping: Promise<void> | undefined;
+
+  async function stop(): Promise<void> {
+    broker.startDraining();
+    // Load balancers need a moment to see readiness fail before we stop accepting.
+    await new Promise((resolve) => setTimeout(resolve, config.timeouts.shutdownDrainMs));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    await closed;
+    await broker.close();
+  }
+
+  return {
+    broker,
+    server,
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    shutdown: () => (stopping ??= stop()),
+  };
+}
+
+/** Exits 0 after a clean shutdown on SIGTERM/SIGINT; a second signal exits at once. */
+export function handleSignals(running: RunningServer, hardLimitMs: number): void {
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      running.broker.logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    signalled = true;
+    running.broker.logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      running.broker.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, hardLimitMs).unref();
+    running.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        running.broker.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(loadDotenv(process.env));
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const running = await startServer(config);
+  handleSignals(running, config.timeouts.shutdownDrainMs + 15_000);
+  running.broker.logger.info({ url: running.url, store: running.broker.store.kind }, 'avaturn-broker listening');
+}
+
+if (require.main === module) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`avaturn-broker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,9 @@
+import type { Config } from '../config/types';
+import { createMemoryStore } from './memory-store';
+import { createRedisStore } from './redis-store';
+import type { SessionStore } from './store';
+
+/** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
+export function createStore(config: Config, clock: () => number): SessionStore {
+  return config.redisUrl === undefined ? createMemoryStore({ clock }) : createRedisStore({ url: config.redisUrl, clock });
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { Profile } from '../config/types';
+import type { Circuit } from './circuit';
+import type { UpstreamHttp } from './http-client';
+import { defaultRetry, withRetries } from './retry';
+import type { CallOptions, ConversationEngine, CredentialMinter } from './types';
+import { UpstreamError } from './upstream-error';
+
+const accessTokenResponse = z.object({ token: z.string().min(1).max(8192) });
+
+export interface CartesiaMinterOptions {
+  apiKey: string;
+  baseUrl: string;
+  version: string;
+  timeoutMs: number;
+  http: UpstreamHttp;
+  circuit: Circuit;
+  retry?: typeof defaultRetry;
+}
+
+export function createCartesiaMinter(options: CartesiaMinterOptions): CredentialMinter {
+  const retry = options.retry ?? defaultRetry;
+
+  async function mintOnce(ttlSeconds: number, signal?: AbortSignal): Promise<string> {
+    const res = await options.http.send({
+      upstream: 'cartesia',
+      method: 'POST',
+      url: `${options.baseUrl}/access-token`,
+      headers: { authorization: `Bearer ${options.apiKey}`, 'cartesia-version': options.version },
+      body: { grants: { agent: true }, expires_in: ttlSeconds },
+      timeoutMs: options.timeoutMs,
+      signal,
+    });
+    if (res.status !== 200) {
+      throw new UpstreamError('cartesia', 'status', {
+        status: res.status,
+        retryAfterMs: res.retryAfterMs,
+        upstreamRequestId: res.requestId,
+      });
+    }
+    const parsed = accessTokenResponse.safeParse(res.json);
+    if (!parsed.success) throw new UpstreamError('cartesia', 'bad-response', { reason: 'access token shape' });
+    return parsed.data.token;
+  }
+
+  return {
+    async mint(profile: Profile, callOptions: CallOptions = {}): Promise<ConversationEngine> {
+      const engine = profile.engine;
+      if (engine.type !== 'cartesia') throw new Error(`profile ${profile.name} is not a Cartesia profile`);
+      const signal = callOptions.signal;
+      const token = await withRetries(
+        () => options.circuit.run(() => mintOnce(engine.tokenTtlSeconds, signal)),
+        { ...retry, signal },
+      );
+      return { type: 'cartesia', access_token: token, agent_id: engine.agentId };
+    },
+  };
+}

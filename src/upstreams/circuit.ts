@@ -1,0 +1,60 @@
+import CircuitBreaker from 'opossum';
+import type { UpstreamName } from './types';
+import { UpstreamError } from './upstream-error';
+
+export interface CircuitOptions {
+  /** Calls in the rolling window before the circuit may open. */
+  volumeThreshold?: number;
+  errorThresholdPercentage?: number;
+  /** How long it stays open before one half-open probe is let through. */
+  resetTimeoutMs?: number;
+  rollingWindowMs?: number;
+}
+
+export interface Circuit {
+  run<T>(call: () => Promise<T>): Promise<T>;
+  readonly state: 'closed' | 'open' | 'half-open';
+  shutdown(): void;
+}
+
+/**
+ * One breaker per upstream: only outages (timeouts, connection failures, 429/5xx) count, so a
+ * run of our own 4xx never opens it. While open, calls fail at once with a 503 and Retry-After.
+ */
+export function createCircuit(upstream: UpstreamName, options: CircuitOptions = {}): Circuit {
+  const resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
+  const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+    timeout: false,
+    volumeThreshold: options.volumeThreshold ?? 5,
+    errorThresholdPercentage: options.errorThresholdPercentage ?? 50,
+    resetTimeout: resetTimeoutMs,
+    rollingCountTimeout: options.rollingWindowMs ?? 30_000,
+    rollingCountBuckets: 10,
+    enableSnapshots: false,
+    errorFilter: (err: unknown) => !(err instanceof UpstreamError && err.isOutage),
+  });
+  let openedAt = 0;
+  breaker.on('open', () => {
+    openedAt = Date.now();
+  });
+
+  return {
+    async run<T>(call: () => Promise<T>): Promise<T> {
+      try {
+        return (await breaker.fire(call)) as T;
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EOPENBREAKER') {
+          const retryAfterMs = Math.max(1000, openedAt + resetTimeoutMs - Date.now());
+          throw new UpstreamError(upstream, 'circuit-open', { retryAfterMs });
+        }
+        throw err;
+      }
+    },
+    get state() {
+      return breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+    },
+    shutdown() {
+      breaker.shutdown();
+    },
+  };
+}

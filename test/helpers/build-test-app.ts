@@ -1,0 +1,110 @@
+import { SignJWT } from 'jose';
+import request from 'supertest';
+import { loadConfig } from '../../src/config/load-config';
+import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
+import { createLogger } from '../../src/logger';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { MemoryLog } from './memory-log';
+
+export const testJwtSecret = 'test-secret-that-is-long-enough-0123456789';
+
+export const testProfiles = {
+  default: {
+    engine: {
+      type: 'openai-realtime',
+      model: 'gpt-realtime',
+      voice: 'marin',
+      instructions: 'You are a friendly guide.',
+      session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } },
+    },
+    avatar: { avatar_id: 'jane_20240829', background: 'transparent' },
+    max_duration_seconds: 900,
+    user_absent_timeout_seconds: 60,
+  },
+  support: { engine: { type: 'cartesia', agent_id: 'agent_123' } },
+};
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** A profiles object written as PROFILES_FILE; `null` configures the env-only default profile. */
+  profiles?: Record<string, unknown> | null;
+  deps?: AppDeps;
+  simulator?: Simulator;
+}
+
+export interface TestApp {
+  broker: BrokerApp;
+  sim: Simulator;
+  logs: MemoryLog;
+  env: Record<string, string>;
+  http: ReturnType<typeof request>;
+  /** A valid HS256 bearer header for `user`. */
+  bearer(user: string, claims?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function simulatorEnv(sim: Simulator): Record<string, string> {
+  return {
+    AVATURN_API_KEY: sim.keys.avaturn,
+    OPENAI_API_KEY: sim.keys.openai,
+    CARTESIA_API_KEY: sim.keys.cartesia,
+    AVATURN_BASE_URL: sim.url,
+    OPENAI_BASE_URL: `${sim.url}/v1`,
+    CARTESIA_BASE_URL: sim.url,
+  };
+}
+
+export async function signToken(claims: Record<string, unknown>, secret = testJwtSecret, expiresIn = '5m') {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setExpirationTime(expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+/** The broker wired to a fresh simulator, logging to memory; every part real. */
+export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const sim = options.simulator ?? (await startSimulator());
+  const logs = new MemoryLog();
+  const profiles = options.profiles === undefined ? testProfiles : options.profiles;
+  const env: Record<string, string> = {
+    ...simulatorEnv(sim),
+    AUTH_JWT_SECRET: testJwtSecret,
+    LOG_LEVEL: 'trace',
+    RATE_LIMIT_PER_MINUTE: '1000',
+    RATE_LIMIT_IP_PER_MINUTE: '1000',
+    ...(profiles === null ? {} : { PROFILES_FILE: '/profiles.json' }),
+    ...options.env,
+  };
+  const config = loadConfig(env, { readFile: () => JSON.stringify(profiles) });
+  const broker = createApp(config, {
+    logger: createLogger('trace', logs),
+    terminationRetryDelaysMs: [20, 40],
+    ...options.deps,
+  });
+  return {
+    broker,
+    sim,
+    logs,
+    env,
+    http: request(broker.app),
+    bearer: async (user, claims = {}) => `Bearer ${await signToken({ sub: user, ...claims })}`,
+    async close() {
+      await broker.close();
+      if (options.simulator === undefined) await sim.close();
+    },
+  };
+}
+
+export function expectProblem(res: request.Response, status: number, code: string): void {
+  expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
+  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(res.body).toEqual({
+    type: `/problems/${code}`,
+    title: expect.any(String),
+    status,
+    code,
+    detail: expect.any(String),
+    request_id: res.headers['x-request-id'],
+  });
+}
