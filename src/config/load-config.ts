@@ -391,7 +391,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'));
   const raw = readRawEnv(env);
   const parsed = envSchema.safeParse(raw);
-  const problems = (parsed.error?.issues ?? []).map((issue) => `${issue.path.join('.')}: ${describeIssue(issue)}`);
+  const problems = (parsed.error?.issues ?? []).map(
+    (issue) => `${issue.path.join('.')}: ${describeIssue(issue)}`,
+  );
 
   const file: ProfilesFile =
     raw.PROFILES_FILE === undefined
