@@ -66,6 +66,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       logger,
       genReqId: (req, res) => assignRequestId(req, res),
       customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customProps: (_req, res) => (res.locals?.problemCode ? { code: res.locals.problemCode } : {}),
       // Only what an operator needs; headers and bodies (tokens) are never serialised.
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),

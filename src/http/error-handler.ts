@@ -35,9 +35,9 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     (isAppError(err) ? err : undefined) ??
     (typeof err === 'object' && err !== null ? fromBodyParser(err as BodyParserError) : undefined) ??
     new AppError('internal', 'Something went wrong on our side.', { cause: err });
-  const log = req.log;
-  if (appError.status >= 500) log?.error({ err: appError.cause ?? appError, code: appError.code }, 'request failed');
-  else log?.info({ code: appError.code }, 'request rejected');
+  // pino-http writes the one completion line per request: give it the code, and the cause on 5xx.
+  res.locals.problemCode = appError.code;
+  if (appError.status >= 500) (res as { err?: unknown }).err = appError.cause ?? appError;
   if (res.headersSent) {
     res.destroy();
     return;
