@@ -62,7 +62,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
         throw unauthenticated({ jose: err instanceof joseErrors.JOSEError ? err.code : 'error' });
       }
       const user = payload[config.userClaim];
-      if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength) throw unauthenticated();
+      if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
+        throw unauthenticated();
       return user;
     },
   };
@@ -71,7 +72,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
 /** A JWKS endpoint that answered badly or not at all (as opposed to a bad token). */
 function isJwksFetchFailure(err: unknown): boolean {
   if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return true;
-  if (err instanceof joseErrors.JOSEError) return false;
+  // jose reports a non-200 or non-JSON key set response as a bare JOSEError, not a subclass.
+  if (err instanceof joseErrors.JOSEError) return err.code === joseErrors.JOSEError.code;
   return err instanceof Error;
 }
 
