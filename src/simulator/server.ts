@@ -51,6 +51,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
     const match = matchRoute(req.method ?? 'GET', pathname);
     if (match.kind === 'found') return handleUpstream(deps, match.def, match.params, req, res);
+    // FastAPI's own bodies for these; no caller depends on how the other vendors word them.
     send(
       res,
       match.kind === 'none' ? avaturnError(404, 'Not Found') : avaturnError(405, 'Method Not Allowed'),
