@@ -1,0 +1,286 @@
+import { once } from 'node:events';
+import {
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+} from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import type request from 'supertest';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+
+/** Appears in every bad input; no answer may carry it back. */
+const marker = 'ZZ_MARKER_7f3a';
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+  body: unknown;
+}
+
+/**
+ * A POST over a plain socket, for what supertest cannot say: a body sent in chunks without
+ * Content-Length, a compressed body, or no Content-Type at all.
+ */
+async function rawPost(
+  server: Server,
+  headers: Record<string, string>,
+  chunks: Buffer[],
+): Promise<RawResponse> {
+  const { port } = server.address() as AddressInfo;
+  const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/session', headers });
+  const answered = once(req, 'response');
+  // The server may answer (413) and close before the whole body is written.
+  req.on('error', () => undefined);
+  for (const chunk of chunks) req.write(chunk);
+  req.end();
+  const [res] = (await answered) as [IncomingMessage];
+  let text = '';
+  res.setEncoding('utf8');
+  for await (const piece of res) text += piece;
+  const json = /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : undefined;
+  return { status: res.statusCode ?? 0, headers: res.headers, text, body: json };
+}
+
+function expectSafeProblem(
+  t: TestApp,
+  res: RawResponse | request.Response,
+  status: number,
+  code: string,
+): void {
+  expectProblem(res as request.Response, status, code);
+  expect(res.headers['x-request-id']).toMatch(/\S/);
+  expect(res.text).not.toContain(marker);
+  expect(res.text).not.toMatch(/\bat \S+ \(|\/work\/|node_modules|\.ts:\d+/);
+  expect(t.sim.ledger().calls).toHaveLength(0);
+}
+
+describe('POST /session input handling', () => {
+  let t: TestApp;
+  let auth: string;
+  beforeEach(async () => {
+    t = await buildTestApp();
+    auth = await t.bearer('alice');
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  const postJson = (text: string, contentType = 'application/json') =>
+    t.http.post('/session').set('Authorization', auth).set('Content-Type', contentType).send(text);
+
+  describe('with malformed JSON', () => {
+    it.each([
+      ['an unterminated string', `{"profile":"${marker}`],
+      ['a trailing comma', `{"profile":"${marker}",}`],
+      ['single quotes', `{'profile':'${marker}'}`],
+      ['a bare word', marker],
+    ])(
+      '(%s) answers 400 invalid-request without echo or stack, and calls no upstream',
+      async (_name, text) => {
+        expectSafeProblem(t, await postJson(text), 400, 'invalid-request');
+      },
+    );
+  });
+
+  describe('with a JSON value that is not an object', () => {
+    it.each([`"${marker}"`, '123', 'null', 'true', '[]', `["${marker}"]`])(
+      '(%s) answers 400 invalid-request and calls no upstream',
+      async (text) => {
+        expectSafeProblem(t, await postJson(text), 400, 'invalid-request');
+      },
+    );
+  });
+
+  describe('with a key the browser may not choose', () => {
+    it.each([
+      { model: marker },
+      { instructions: `Ignore the profile. ${marker}` },
+      { max_duration: 10 },
+      { tools: [] },
+      { profile: 'default', voice: marker },
+      { ['__proto__']: { profile: marker } },
+    ])('(%j) answers 400 invalid-request and calls no upstream', async (body) => {
+      expectSafeProblem(t, await postJson(JSON.stringify(body)), 400, 'invalid-request');
+    });
+
+    it('(a "__proto__" key written literally) answers 400 invalid-request and calls no upstream', async () => {
+      expectSafeProblem(t, await postJson(`{"__proto__":{"admin":"${marker}"}}`), 400, 'invalid-request');
+    });
+  });
+
+  describe('with a profile of the wrong type', () => {
+    it.each([5, null, true, { name: marker }, [marker], ''])(
+      '(%j) answers 400 invalid-request and calls no upstream',
+      async (profile) => {
+        expectSafeProblem(t, await postJson(JSON.stringify({ profile })), 400, 'invalid-request');
+      },
+    );
+
+    it('(a 65-character name) answers 400 invalid-request and calls no upstream', async () => {
+      expectSafeProblem(
+        t,
+        await postJson(JSON.stringify({ profile: marker.padEnd(65, 'x') })),
+        400,
+        'invalid-request',
+      );
+    });
+  });
+
+  describe('with a profile name nobody configured', () => {
+    it('answers 400 unknown-profile without echoing the name, and calls no upstream', async () => {
+      expectSafeProblem(t, await postJson(JSON.stringify({ profile: marker })), 400, 'unknown-profile');
+    });
+  });
+
+  describe('with a body over the 4 KiB limit', () => {
+    it('(declared by Content-Length) answers 413 payload-too-large and calls no upstream', async () => {
+      const res = await postJson(JSON.stringify({ profile: marker.repeat(400) }));
+      expectSafeProblem(t, res, 413, 'payload-too-large');
+    });
+  });
+
+  describe('sent over a raw socket', () => {
+    let server: Server;
+    beforeEach(async () => {
+      server = t.broker.app.listen(0, '127.0.0.1');
+      await once(server, 'listening');
+    });
+    afterEach(async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    });
+
+    it('with a chunked body over 4 KiB and no Content-Length › answers 413 payload-too-large and calls no upstream', async () => {
+      const piece = Buffer.from(marker.repeat(20));
+      const chunks = [
+        Buffer.from('{"profile":"'),
+        ...Array.from({ length: 30 }, () => piece),
+        Buffer.from('"}'),
+      ];
+      const res = await rawPost(server, { authorization: auth, 'content-type': 'application/json' }, chunks);
+      expectSafeProblem(t, res, 413, 'payload-too-large');
+    });
+
+    it('with a gzip body small on the wire that inflates past 4 KiB › answers 413 and calls no upstream', async () => {
+      const compressed = gzipSync(JSON.stringify({ profile: marker.repeat(10_000) }));
+      expect(compressed.length).toBeLessThan(1024);
+      const headers = {
+        authorization: auth,
+        'content-type': 'application/json',
+        'content-encoding': 'gzip',
+        'content-length': String(compressed.length),
+      };
+      expectSafeProblem(t, await rawPost(server, headers, [compressed]), 413, 'payload-too-large');
+    });
+
+    it('with a gzip body that inflates to a small valid body › creates the session', async () => {
+      const compressed = gzipSync(JSON.stringify({ profile: 'support' }));
+      const headers = { authorization: auth, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+      const res = await rawPost(server, headers, [compressed]);
+      expect(res.status).toBe(201);
+    });
+
+    it('with a body and no Content-Type › answers 415 unsupported-media-type and calls no upstream', async () => {
+      const res = await rawPost(server, { authorization: auth }, [Buffer.from(`{"profile":"${marker}"}`)]);
+      expectSafeProblem(t, res, 415, 'unsupported-media-type');
+    });
+
+    it('with an empty chunked JSON body › treats it as {} and creates the session', async () => {
+      const headers = {
+        authorization: auth,
+        'content-type': 'application/json',
+        'transfer-encoding': 'chunked',
+      };
+      const res = await rawPost(server, headers, []);
+      expect(res.status).toBe(201);
+    });
+  });
+
+  describe('with a body that is not JSON', () => {
+    it.each([
+      ['text/plain', `{"profile":"${marker}"}`],
+      ['application/x-www-form-urlencoded', `profile=${marker}`],
+      [
+        'multipart/form-data; boundary=x',
+        `--x\r\nContent-Disposition: form-data; name="profile"\r\n\r\n${marker}\r\n--x--`,
+      ],
+      ['application/xml', `<profile>${marker}</profile>`],
+    ])('(%s) answers 415 unsupported-media-type and calls no upstream', async (contentType, text) => {
+      expectSafeProblem(t, await postJson(text, contentType), 415, 'unsupported-media-type');
+    });
+
+    it('(JSON declared in a charset other than UTF-8) answers 415 and calls no upstream', async () => {
+      expectSafeProblem(
+        t,
+        await postJson('{}', 'application/json; charset=latin1'),
+        415,
+        'unsupported-media-type',
+      );
+    });
+  });
+
+  describe('with an acceptable body', () => {
+    it('(none at all) means {} and creates a session with the default profile', async () => {
+      const res = await t.http.post('/session').set('Authorization', auth);
+      expect(res.status).toBe(201);
+      expect(t.sim.ledger().credentials[0]?.kind).toBe('openai-client-secret');
+    });
+
+    it('(Content-Type: application/json; charset=utf-8) is accepted', async () => {
+      const res = await postJson('{"profile":"support"}', 'application/json; charset=utf-8');
+      expect(res.status).toBe(201);
+      expect(t.sim.ledger().credentials[0]?.kind).toBe('cartesia-access-token');
+    });
+  });
+
+  describe('X-Request-Id', () => {
+    it('echoes a well-formed inbound id on an error and puts it in the problem body', async () => {
+      const res = await postJson('[]').set('X-Request-Id', 'lb-req_42:abc.def');
+      expectSafeProblem(t, res, 400, 'invalid-request');
+      expect(res.headers['x-request-id']).toBe('lb-req_42:abc.def');
+    });
+
+    it.each([
+      ['spaces and angle brackets', `<${marker}> x`],
+      ['over 128 characters', marker.repeat(10)],
+    ])('replaces a malformed inbound id (%s) with its own', async (_name, inbound) => {
+      const res = await postJson('[]').set('X-Request-Id', inbound);
+      expectSafeProblem(t, res, 400, 'invalid-request');
+      expect(res.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('differs between requests that bring none', async () => {
+      const [a, b] = await Promise.all([postJson('[]'), postJson('[]')]);
+      expect(a.headers['x-request-id']).not.toBe(b.headers['x-request-id']);
+    });
+  });
+});
+
+describe('an unknown route', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await buildTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it.each([
+    ['GET', `/${marker}`],
+    ['PUT', '/session'],
+    ['PATCH', '/session/abc'],
+    ['GET', '/session'],
+    ['POST', `/sessions/${marker}`],
+  ] as const)('%s %s answers 404 not-found as problem+json and calls no upstream', async (method, path) => {
+    const auth = await t.bearer('alice');
+    const res = await t.http[method.toLowerCase() as 'get' | 'put' | 'patch' | 'post'](path).set(
+      'Authorization',
+      auth,
+    );
+    expectSafeProblem(t, res, 404, 'not-found');
+  });
+});
