@@ -5,12 +5,19 @@ import type { Express } from 'express';
  * Keep-alive outlives a typical load balancer's 60 s idle timeout (so the balancer, not us, closes
  * idle connections), while a client trickling its headers or body is cut off.
  */
-export const serverTimeouts = { keepAliveTimeoutMs: 65_000, headersTimeoutMs: 10_000, requestTimeoutMs: 30_000 };
+export const serverTimeouts = {
+  keepAliveTimeoutMs: 65_000,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  /** How often Node checks the two deadlines above (its default, 30 s, would let a trickle run long). */
+  checkIntervalMs: 1_000,
+};
 
-export function createHttpServer(app: Express): Server {
-  const server = createServer(app);
-  server.keepAliveTimeout = serverTimeouts.keepAliveTimeoutMs;
-  server.headersTimeout = serverTimeouts.headersTimeoutMs;
-  server.requestTimeout = serverTimeouts.requestTimeoutMs;
+export function createHttpServer(app: Express, timeouts: Partial<typeof serverTimeouts> = {}): Server {
+  const t = { ...serverTimeouts, ...timeouts };
+  const server = createServer({ connectionsCheckingInterval: t.checkIntervalMs }, app);
+  server.keepAliveTimeout = t.keepAliveTimeoutMs;
+  server.headersTimeout = t.headersTimeoutMs;
+  server.requestTimeout = t.requestTimeoutMs;
   return server;
 }

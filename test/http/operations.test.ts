@@ -1,0 +1,56 @@
+import { createMemoryStore } from '../../src/sessions/memory-store';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+
+describe('operational routes', () => {
+  let t: TestApp | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('GET /healthz answers 200 even when the store is down', async () => {
+    const memory = createMemoryStore();
+    t = await buildTestApp({ deps: { store: { ...memory, kind: memory.kind, ping: () => Promise.reject(new Error('down')) } } });
+    expect((await t.http.get('/healthz')).status).toBe(200);
+    expectProblem(await t.http.get('/readyz'), 503, 'not-ready');
+  });
+
+  it('GET /readyz answers 200 while the store answers, and 503 once draining', async () => {
+    t = await buildTestApp();
+    const ready = await t.http.get('/readyz');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', store: 'memory' });
+    t.broker.startDraining();
+    expectProblem(await t.http.get('/readyz'), 503, 'not-ready');
+    expect((await t.http.get('/healthz')).status).toBe(200);
+  });
+
+  it('GET /metrics serves Prometheus text with session counters', async () => {
+    t = await buildTestApp();
+    await t.http.post('/session').set('Authorization', await t.bearer('alice')).send({});
+    const res = await t.http.get('/metrics');
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    expect(res.text).toMatch(/avaturn_broker_sessions_created_total\{profile="default",engine="openai-realtime"\} 1/);
+    expect(res.text).toMatch(/avaturn_broker_live_sessions 1/);
+  });
+
+  it('GET /metrics requires the bearer METRICS_TOKEN when one is set', async () => {
+    t = await buildTestApp({ env: { METRICS_TOKEN: 'metrics-token-123' } });
+    expectProblem(await t.http.get('/metrics'), 401, 'unauthenticated');
+    expectProblem(await t.http.get('/metrics').set('Authorization', 'Bearer wrong'), 401, 'unauthenticated');
+    expect((await t.http.get('/metrics').set('Authorization', 'Bearer metrics-token-123')).status).toBe(200);
+  });
+
+  it('GET /openapi.json describes every route and error code', async () => {
+    t = await buildTestApp();
+    const res = await t.http.get('/openapi.json');
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toBe('3.1.0');
+    expect(Object.keys(res.body.paths).sort()).toEqual(
+      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/session', '/session/{id}', '/sessions'].sort(),
+    );
+    expect(res.body.components.schemas.Problem.properties.code.enum).toContain('session-limit');
+    expect(res.body.components.schemas.CreateSessionRequest.properties.profile.enum).toEqual(['default', 'support']);
+  });
+});

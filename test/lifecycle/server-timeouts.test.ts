@@ -1,0 +1,44 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { createHttpServer, serverTimeouts } from '../../src/http/http-server';
+import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+
+describe('the HTTP server', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await buildTestApp();
+  });
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it('keeps idle connections longer than a typical load balancer (60 s) and bounds headers and requests', () => {
+    const server = createHttpServer(t.broker.app);
+    expect(server.keepAliveTimeout).toBeGreaterThan(60_000);
+    expect(server.headersTimeout).toBe(serverTimeouts.headersTimeoutMs);
+    expect(server.requestTimeout).toBe(serverTimeouts.requestTimeoutMs);
+    expect(server.headersTimeout).toBeLessThan(server.requestTimeout);
+  });
+
+  it('cuts off a client that trickles its headers', async () => {
+    const server = createHttpServer(t.broker.app, { headersTimeoutMs: 400, requestTimeoutMs: 800, checkIntervalMs: 100 });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
+      socket.on('error', () => undefined);
+      const started = Date.now();
+      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => socket.writable && socket.write('X-Slow: a\r\n'), 100);
+      const closedAt = await closed;
+      clearInterval(trickle);
+      expect(closedAt - started).toBeLessThan(3000);
+      expect(received).toMatch(/^HTTP\/1\.1 408/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
