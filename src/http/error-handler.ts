@@ -26,6 +26,14 @@ function fromBodyParser(err: BodyParserError): AppError | undefined {
   }
 }
 
+/**
+ * The router throws a URIError (status 400) when a path parameter is not valid percent-encoding;
+ * the only parameters are session ids, and a malformed id is a 404 like any unknown one.
+ */
+function fromRouter(err: unknown): AppError | undefined {
+  return err instanceof URIError ? new AppError('not-found', 'No such session.') : undefined;
+}
+
 export const notFoundHandler: RequestHandler = () => {
   throw new AppError('not-found', 'No such route.');
 };
@@ -34,6 +42,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
   const appError =
     (isAppError(err) ? err : undefined) ??
     (typeof err === 'object' && err !== null ? fromBodyParser(err as BodyParserError) : undefined) ??
+    fromRouter(err) ??
     new AppError('internal', 'Something went wrong on our side.', { cause: err });
   // pino-http writes the one completion line per request: give it the code, and the cause on 5xx.
   res.locals.problemCode = appError.code;
