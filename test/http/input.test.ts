@@ -275,9 +275,11 @@ describe('an unknown route', () => {
     ['PATCH', '/session/abc'],
     ['GET', '/session'],
     ['POST', `/sessions/${marker}`],
+    ['DELETE', '/session/%'],
+    ['DELETE', `/session/%E0%A4%A${marker}`],
   ] as const)('%s %s answers 404 not-found as problem+json and calls no upstream', async (method, path) => {
     const auth = await t.bearer('alice');
-    const res = await t.http[method.toLowerCase() as 'get' | 'put' | 'patch' | 'post'](path).set(
+    const res = await t.http[method.toLowerCase() as 'get' | 'put' | 'patch' | 'post' | 'delete'](path).set(
       'Authorization',
       auth,
     );
