@@ -1,0 +1,10 @@
+import type { SessionRecord } from './store';
+
+/** Oldest first by createdAt, then by sessionId, so that ties break the same way in every store. */
+export function oldestFirst(a: SessionRecord, b: SessionRecord): number {
+  return a.createdAt - b.createdAt || (a.sessionId < b.sessionId ? -1 : a.sessionId > b.sessionId ? 1 : 0);
+}
+
+export function newestFirst(a: SessionRecord, b: SessionRecord): number {
+  return oldestFirst(b, a);
+}
