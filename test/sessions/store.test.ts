@@ -1,0 +1,202 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { createMemoryStore } from '../../src/sessions/memory-store';
+import { createRedisStore } from '../../src/sessions/redis-store';
+import { retentionSlackMs, type SessionStore } from '../../src/sessions/store';
+import { describeStoreContract } from './store-contract';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisTarget = { host: new URL(redisUrl).hostname, port: Number(new URL(redisUrl).port || 6379) };
+const admin = new Redis(redisUrl);
+afterAll(() => admin.quit());
+
+const uniquePrefix = () => `test-broker:${randomUUID()}:`;
+const keysUnder = (prefix: string) => admin.keys(`${prefix}*`);
+async function deleteKeysUnder(prefix: string): Promise<void> {
+  const keys = await keysUnder(prefix);
+  if (keys.length > 0) await admin.del(...keys);
+}
+
+describeStoreContract('memory', async (clock) => {
+  const store = createMemoryStore({ clock });
+  return { store, peer: store, dispose: () => store.close() };
+});
+
+describeStoreContract('Redis', async (clock) => {
+  const keyPrefix = uniquePrefix();
+  const store = createRedisStore({ url: redisUrl, keyPrefix, clock });
+  const peer = createRedisStore({ url: redisUrl, keyPrefix, clock });
+  return {
+    store,
+    peer,
+    dispose: async () => {
+      await Promise.all([store.close(), peer.close()]);
+      await deleteKeysUnder(keyPrefix);
+    },
+  };
+});
+
+describe('Redis session store', () => {
+  const opened: SessionStore[] = [];
+  const prefixes: string[] = [];
+  const proxies: TcpProxy[] = [];
+  function openStore(options: { url?: string; keyPrefix?: string } = {}): SessionStore {
+    const keyPrefix = options.keyPrefix ?? uniquePrefix();
+    prefixes.push(keyPrefix);
+    const store = createRedisStore({ url: options.url ?? redisUrl, keyPrefix });
+    opened.push(store);
+    return store;
+  }
+  afterEach(async () => {
+    await Promise.all(opened.splice(0).map((store) => store.close()));
+    await Promise.all(proxies.splice(0).map((proxy) => proxy.close()));
+    for (const prefix of prefixes.splice(0)) await deleteKeysUnder(prefix);
+  });
+
+  async function settlesWithin(
+    promise: Promise<unknown>,
+  ): Promise<{ ms: number; outcome: 'resolved' | 'rejected' }> {
+    const started = performance.now();
+    const outcome = await promise.then(
+      () => 'resolved' as const,
+      () => 'rejected' as const,
+    );
+    return { ms: performance.now() - started, outcome };
+  }
+
+  describe('when Redis cannot be reached', () => {
+    it('builds without throwing, and every call rejects within 1.5 s instead of hanging', async () => {
+      const store = openStore({ url: 'redis://127.0.0.1:1' });
+      const started = performance.now();
+      const calls: Promise<unknown>[] = [
+        store.ping(),
+        store.reserve({
+          userId: 'alice',
+          perUserCap: 1,
+          globalCap: 0,
+          policy: 'reject',
+          reservationTtlMs: 1_000,
+        }),
+        store.commit('r1', {
+          sessionId: 's1',
+          userId: 'alice',
+          profile: 'p',
+          engine: 'cartesia',
+          createdAt: 0,
+          expiresAt: 1,
+        }),
+        store.listByUser('alice'),
+        store.get('s1'),
+        store.remove('s1'),
+        store.countAll(),
+        store.idempotencyBegin('alice', 'k1', 'fp', 1_000),
+      ];
+      const outcomes = await Promise.all(calls.map((call) => settlesWithin(call)));
+      expect(outcomes.map((o) => o.outcome)).toEqual(calls.map(() => 'rejected'));
+      expect(performance.now() - started).toBeLessThan(1_500);
+    });
+
+    it('fails fast during an outage and answers again by itself once Redis is back', async () => {
+      const proxy = await startTcpProxy(redisTarget);
+      proxies.push(proxy);
+      const store = openStore({ url: proxy.url });
+      await store.ping();
+
+      await proxy.cut();
+      const { ms, outcome } = await settlesWithin(store.ping());
+      expect({ outcome, fast: ms < 1_500 }).toEqual({ outcome: 'rejected', fast: true });
+
+      await proxy.restore();
+      const deadline = Date.now() + 5_000;
+      let back = false;
+      while (!back && Date.now() < deadline) {
+        back = (await settlesWithin(store.ping())).outcome === 'resolved';
+        if (!back) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(back).toBe(true);
+    });
+  });
+
+  describe('what a crashed replica leaves behind', () => {
+    it('lapses inside Redis itself: once reservations and sessions lapse, no key under the prefix remains', async () => {
+      const keyPrefix = uniquePrefix();
+      const crashed = openStore({ keyPrefix });
+      const survivor = openStore({ keyPrefix });
+      const now = Date.now();
+      const reserved = await crashed.reserve({
+        userId: 'alice',
+        perUserCap: 2,
+        globalCap: 2,
+        policy: 'reject',
+        reservationTtlMs: 300,
+      });
+      if (!reserved.ok) throw new Error('reserve refused');
+      await crashed.commit(reserved.reservationId, {
+        sessionId: 's1',
+        userId: 'alice',
+        profile: 'default',
+        engine: 'cartesia',
+        createdAt: now,
+        expiresAt: now - retentionSlackMs + 400,
+      });
+      await crashed.reserve({
+        userId: 'alice',
+        perUserCap: 2,
+        globalCap: 2,
+        policy: 'reject',
+        reservationTtlMs: 300,
+      });
+      await crashed.idempotencyBegin('alice', 'k1', 'fp', 300);
+      expect((await keysUnder(keyPrefix)).length).toBeGreaterThan(0);
+      expect(
+        await survivor.reserve({
+          userId: 'bob',
+          perUserCap: 1,
+          globalCap: 2,
+          policy: 'reject',
+          reservationTtlMs: 50,
+        }),
+      ).toEqual({ ok: false, reason: 'global-cap' });
+
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect(await keysUnder(keyPrefix)).toEqual([]);
+      expect(await survivor.countAll()).toBe(0);
+    });
+  });
+
+  describe('rate-limit store', () => {
+    it('counts hits in Redis under the key prefix, shared between two replicas', async () => {
+      const keyPrefix = uniquePrefix();
+      const [first, second] = [openStore({ keyPrefix }), openStore({ keyPrefix })].map((store) => {
+        const limiter = store.rateLimitStore('ip:');
+        if (!limiter) throw new Error('no rate-limit store');
+        return limiter;
+      });
+      if (!first || !second) throw new Error('no rate-limit stores');
+      await first.init?.({ windowMs: 60_000 } as never);
+      await second.init?.({ windowMs: 60_000 } as never);
+
+      expect((await first.increment('203.0.113.7')).totalHits).toBe(1);
+      expect((await second.increment('203.0.113.7')).totalHits).toBe(2);
+      expect(await keysUnder(keyPrefix)).toEqual([`${keyPrefix}rl:ip:203.0.113.7`]);
+    });
+
+    it('still works when it was initialised while Redis was away', async () => {
+      const proxy = await startTcpProxy(redisTarget);
+      proxies.push(proxy);
+      await proxy.cut();
+      const store = openStore({ url: proxy.url });
+      const limiter = store.rateLimitStore('user:');
+      await limiter?.init?.({ windowMs: 60_000 } as never);
+
+      await proxy.restore();
+      const deadline = Date.now() + 5_000;
+      while ((await settlesWithin(store.ping())).outcome === 'rejected' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect((await limiter?.increment('alice'))?.totalHits).toBe(1);
+    });
+  });
+});
