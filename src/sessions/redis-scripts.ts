@@ -39,15 +39,16 @@ for _, key in ipairs({userSessions, userPending, allSessions, allPending}) do
   redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
 end
 
--- A member whose record key is already gone is not a live session: drop it before counting.
+-- A member whose record is gone (or now belongs to another user) is not a live session of this user.
 local live = {}
 for _, id in ipairs(redis.call('ZRANGE', userSessions, 0, -1)) do
-  local json = redis.call('HGET', sessionPrefix .. id, 'record')
-  if json then
+  local found = redis.call('HMGET', sessionPrefix .. id, 'record', 'owner')
+  local json = found[1]
+  if json and found[2] == userSessions then
     live[#live + 1] = { id = id, json = json, createdAt = cjson.decode(json).createdAt }
   else
     redis.call('ZREM', userSessions, id)
-    redis.call('ZREM', allSessions, id)
+    if not json then redis.call('ZREM', allSessions, id) end
   end
 end
 
@@ -151,8 +152,8 @@ const listUser: ScriptDefinition = {
   lua: `
 local records = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[1], '+inf')) do
-  local json = redis.call('HGET', ARGV[2] .. id, 'record')
-  if json then records[#records + 1] = json end
+  local found = redis.call('HMGET', ARGV[2] .. id, 'record', 'owner')
+  if found[1] and found[2] == KEYS[1] then records[#records + 1] = found[1] end
 end
 return records
 `,

@@ -270,6 +270,15 @@ export function describeStoreContract(name: string, makeWorld: MakeStoreWorld): 
         expect(ids(await peer.listByUser('alice'))).toEqual(['newest', 'middle', 'oldest']);
         expect(await peer.listByUser('nobody')).toEqual([]);
       });
+
+      it('shows a session id committed again for another user to that user alone', async () => {
+        await open(record('alice', 'reused'));
+        await open(record('bob', 'reused'));
+        expect(await peer.listByUser('alice')).toEqual([]);
+        expect(ids(await peer.listByUser('bob'))).toEqual(['reused']);
+        expect(await peer.countAll()).toBe(1);
+        expect((await peer.reserve(request('alice'))).ok).toBe(true);
+      });
     });
 
     describe('under concurrency', () => {
