@@ -1,0 +1,272 @@
+/**
+ * A small, dependency-free client for the broker, for frontends (browser) and Node alike.
+ * It needs only `fetch`; the bearer token comes from the app's own identity provider.
+ */
+
+export type BrokerErrorCode =
+  | 'invalid-request'
+  | 'unknown-profile'
+  | 'unauthenticated'
+  | 'not-found'
+  | 'idempotency-in-progress'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'idempotency-key-reused'
+  | 'rate-limited'
+  | 'session-limit'
+  | 'upstream-error'
+  | 'upstream-unavailable'
+  | 'not-ready'
+  | 'upstream-timeout'
+  | 'internal'
+  /** The broker could not be reached at all (offline, DNS, CORS refused, aborted). */
+  | 'network-error'
+  /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */
+  | 'unexpected-response';
+
+export interface BrokerSession {
+  sessionId: string;
+  /** Hand this to the Avaturn Web SDK (`new AvaturnHead(el, { sessionToken })`); never log it. */
+  token: string;
+  expiresAt: Date;
+}
+
+export interface BrokerSessionSummary {
+  sessionId: string;
+  profile: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
+export interface CreateSessionOptions {
+  profile?: string;
+  /** Reuse the same key to retry one click safely: the broker replays the first answer. */
+  idempotencyKey?: string;
+  signal?: AbortSignal;
+}
+
+export interface BrokerClientOptions {
+  /** The broker's origin (and optional path prefix), e.g. `https://broker.example.com`. */
+  baseUrl: string;
+  /** Returns the app's current JWT, without the `Bearer ` prefix. */
+  getToken: () => string | Promise<string>;
+  fetch?: typeof fetch;
+}
+
+export interface BrokerClient {
+  createSession(options?: CreateSessionOptions): Promise<BrokerSession>;
+  /**
+   * Ends one of the caller's sessions. Resolves `true` when the broker terminated it and `false`
+   * when the broker no longer knows it (404: already ended, expired, or never the caller's), so a
+   * logout never fails for a session that is gone anyway. Every other failure throws.
+   */
+  endSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<boolean>;
+  listSessions(options?: { signal?: AbortSignal }): Promise<BrokerSessionSummary[]>;
+}
+
+interface ProblemFields {
+  status: number;
+  code: BrokerErrorCode;
+  title?: string;
+  detail?: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+}
+
+/** A failed call; `message` is written for a person, `code` for a program. */
+export class BrokerError extends Error {
+  /** HTTP status, or 0 when no answer arrived. */
+  readonly status: number;
+  readonly code: BrokerErrorCode;
+  readonly title: string | undefined;
+  /** The broker's own explanation; never holds secrets or upstream text. */
+  readonly detail: string | undefined;
+  /** Quote this when reporting a problem: it finds the broker's log line. */
+  readonly requestId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(fields: ProblemFields, options?: { cause?: unknown }) {
+    super(humanMessage(fields), options);
+    this.name = 'BrokerError';
+    this.status = fields.status;
+    this.code = fields.code;
+    this.title = fields.title;
+    this.detail = fields.detail;
+    this.requestId = fields.requestId;
+    this.retryAfterSeconds = fields.retryAfterSeconds;
+  }
+
+  /** Worth trying again later (limits, upstream trouble, network), as opposed to a caller mistake. */
+  get retryable(): boolean {
+    return retryableCodes.has(this.code);
+  }
+}
+
+const retryableCodes = new Set<BrokerErrorCode>([
+  'idempotency-in-progress',
+  'rate-limited',
+  'session-limit',
+  'upstream-unavailable',
+  'not-ready',
+  'upstream-timeout',
+  'network-error',
+]);
+
+const messages: Record<BrokerErrorCode, string> = {
+  'invalid-request': 'The request was not understood.',
+  'unknown-profile': 'That avatar profile does not exist.',
+  unauthenticated: 'Your sign-in has expired. Please sign in again.',
+  'not-found': 'That avatar session no longer exists.',
+  'idempotency-in-progress': 'Your avatar is still starting.',
+  'payload-too-large': 'The request was too large.',
+  'unsupported-media-type': 'The request was not sent as JSON.',
+  'idempotency-key-reused': 'This request was already used for something else.',
+  'rate-limited': 'Too many attempts.',
+  'session-limit': 'You already have an avatar running, or all avatars are busy.',
+  'upstream-error': 'The avatar service answered something unexpected.',
+  'upstream-unavailable': 'The avatar service is unavailable right now.',
+  'not-ready': 'The service is restarting.',
+  'upstream-timeout': 'The avatar service took too long to answer.',
+  internal: 'Something went wrong on our side.',
+  'network-error': 'The avatar service could not be reached. Check your connection.',
+  'unexpected-response': 'The avatar service answered something unexpected.',
+};
+
+function humanMessage({ code, retryAfterSeconds }: ProblemFields): string {
+  const base = messages[code];
+  if (retryAfterSeconds !== undefined) return `${base} Try again in ${formatSeconds(retryAfterSeconds)}.`;
+  return retryableCodes.has(code) ? `${base} Try again in a moment.` : base;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
+const knownCodes = new Set(Object.keys(messages));
+
+function isBrokerErrorCode(value: unknown): value is BrokerErrorCode {
+  return typeof value === 'string' && knownCodes.has(value);
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110); undefined when absent or unreadable. */
+function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+async function errorFrom(res: Response): Promise<BrokerError> {
+  const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
+  const headerRequestId = res.headers.get('x-request-id') ?? undefined;
+  let body: unknown;
+  if (/^application\/(problem\+)?json/.test(res.headers.get('content-type') ?? '')) {
+    body = await res.json().catch(() => undefined);
+  }
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const str = (key: string) => (typeof problem[key] === 'string' ? (problem[key] as string) : undefined);
+  return new BrokerError({
+    status: res.status,
+    code: isBrokerErrorCode(problem.code) ? problem.code : 'unexpected-response',
+    title: str('title'),
+    detail: str('detail'),
+    requestId: str('request_id') ?? headerRequestId,
+    retryAfterSeconds,
+  });
+}
+
+function date(value: unknown): Date {
+  const parsed = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(parsed.getTime())) throw new TypeError('not a date');
+  return parsed;
+}
+
+function text(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new TypeError('not a string');
+  return value;
+}
+
+export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+
+  async function call(
+    method: string,
+    path: string,
+    init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
+  ) {
+    const headers: Record<string, string> = {
+      Accept: 'application/json, application/problem+json',
+      Authorization: `Bearer ${await options.getToken()}`,
+      ...init.headers,
+    };
+    if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await doFetch(`${baseUrl}${path}`, {
+        method,
+        headers,
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        signal: init.signal,
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch (cause) {
+      throw new BrokerError({ status: 0, code: 'network-error' }, { cause });
+    }
+    return res;
+  }
+
+  async function parse<T>(res: Response, shape: (body: Record<string, unknown>) => T): Promise<T> {
+    try {
+      return shape((await res.json()) as Record<string, unknown>);
+    } catch (cause) {
+      throw new BrokerError(
+        {
+          status: res.status,
+          code: 'unexpected-response',
+          requestId: res.headers.get('x-request-id') ?? undefined,
+        },
+        { cause },
+      );
+    }
+  }
+
+  return {
+    async createSession({ profile, idempotencyKey, signal } = {}) {
+      const res = await call('POST', '/session', {
+        body: profile === undefined ? {} : { profile },
+        headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
+        signal,
+      });
+      if (res.status !== 201) throw await errorFrom(res);
+      return parse(res, (body) => ({
+        sessionId: text(body.session_id),
+        token: text(body.token),
+        expiresAt: date(body.expires_at),
+      }));
+    },
+
+    async endSession(sessionId, { signal } = {}) {
+      const res = await call('DELETE', `/session/${encodeURIComponent(sessionId)}`, { signal });
+      if (res.status === 204) return true;
+      const error = await errorFrom(res);
+      if (error.code === 'not-found') return false;
+      throw error;
+    },
+
+    async listSessions({ signal } = {}) {
+      const res = await call('GET', '/sessions', { signal });
+      if (res.status !== 200) throw await errorFrom(res);
+      return parse(res, (body) => {
+        if (!Array.isArray(body.sessions)) throw new TypeError('sessions is not an array');
+        return body.sessions.map((item: Record<string, unknown>) => ({
+          sessionId: text(item.session_id),
+          profile: text(item.profile),
+          createdAt: date(item.created_at),
+          expiresAt: date(item.expires_at),
+        }));
+      });
+    },
+  };
+}
