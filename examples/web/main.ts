@@ -1,0 +1,260 @@
+import {
+  BrokerError,
+  createBrokerClient,
+  type BrokerClient,
+  type BrokerSession,
+} from '../../src/client/index.js';
+
+/** Served by the demo's page server; a real app would bake these in at build time. */
+interface PageConfig {
+  brokerUrl: string;
+  idpUrl: string;
+  avaturnApiHost: string;
+  simulated: boolean;
+}
+
+type AvatarHead = import('@avaturn-live/web-sdk').AvaturnHead;
+
+interface State {
+  user?: { name: string; token: string };
+  session?: BrokerSession;
+  head?: AvatarHead;
+  expiryTimer?: ReturnType<typeof setTimeout>;
+  /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
+  unansweredKey?: string;
+}
+
+function byTestId<T extends HTMLElement = HTMLElement>(id: string): T {
+  const element = document.querySelector<T>(`[data-testid="${id}"]`);
+  if (element === null) throw new Error(`the page has no ${id}`);
+  return element;
+}
+
+const ui = {
+  signInForm: byTestId<HTMLFormElement>('signed-out'),
+  userInput: byTestId<HTMLInputElement>('user-input'),
+  signInButton: byTestId<HTMLButtonElement>('sign-in'),
+  signedIn: byTestId('signed-in'),
+  userName: byTestId('user-name'),
+  start: byTestId<HTMLButtonElement>('start'),
+  stop: byTestId<HTMLButtonElement>('stop'),
+  logOut: byTestId<HTMLButtonElement>('log-out'),
+  session: byTestId('session'),
+  sessionId: byTestId('session-id'),
+  sessionExpiry: byTestId('session-expiry'),
+  mediaNote: byTestId('media-note'),
+  avatar: byTestId('avatar'),
+  error: byTestId('error'),
+  errorMessage: byTestId('error-message'),
+  errorMeta: byTestId('error-meta'),
+  status: byTestId('status'),
+  endpoints: byTestId('endpoints'),
+};
+
+const state: State = {};
+
+const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+function formatExpiry(at: Date): string {
+  const minutes = Math.round((at.getTime() - Date.now()) / 60_000);
+  return `${clockTime.format(at)} (${relative.format(minutes, 'minute')})`;
+}
+
+function render(): void {
+  const { user, session } = state;
+  ui.signInForm.hidden = user !== undefined;
+  ui.signedIn.hidden = user === undefined;
+  ui.userName.textContent = user?.name ?? '';
+  ui.stop.hidden = session === undefined;
+  ui.session.hidden = session === undefined;
+  ui.sessionId.textContent = session?.sessionId ?? '';
+  ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
+  ui.avatar.hidden = state.head === undefined;
+}
+
+function say(message: string): void {
+  ui.status.textContent = message;
+}
+
+function showError(err: unknown, context?: string): void {
+  ui.error.hidden = false;
+  const prefix = context === undefined ? '' : `${context}: `;
+  if (err instanceof BrokerError) {
+    ui.errorMessage.textContent = `${prefix}${err.message} (${err.code})`;
+    const meta = [err.status === 0 ? 'no answer' : `HTTP ${err.status}`];
+    if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
+    ui.errorMeta.textContent = meta.join(' · ');
+  } else {
+    ui.errorMessage.textContent = `${prefix}${err instanceof Error ? err.message : String(err)}`;
+    ui.errorMeta.textContent = '';
+  }
+}
+
+function clearError(): void {
+  ui.error.hidden = true;
+  ui.errorMessage.textContent = '';
+  ui.errorMeta.textContent = '';
+}
+
+/** Disables the buttons while `work` runs, and reports what it throws. */
+async function busy(
+  buttons: HTMLButtonElement[],
+  work: () => Promise<void>,
+  context?: string,
+): Promise<void> {
+  clearError();
+  buttons.forEach((b) => (b.disabled = true));
+  try {
+    await work();
+  } catch (err) {
+    showError(err, context);
+  } finally {
+    buttons.forEach((b) => (b.disabled = false));
+    render();
+  }
+}
+
+async function signIn(config: PageConfig, name: string): Promise<void> {
+  const res = await fetch(`${config.idpUrl}/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ user: name }),
+  }).catch(() => undefined);
+  const body = (await res?.json().catch(() => undefined)) as
+    { access_token?: string; error_description?: string } | undefined;
+  if (res?.ok !== true || body?.access_token === undefined) {
+    throw new Error(body?.error_description ?? 'The sign-in service could not be reached.');
+  }
+  state.user = { name, token: body.access_token };
+  say('');
+}
+
+async function askForMicrophone(): Promise<void> {
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+    stream.getTracks().forEach((track) => track.stop());
+  } catch {
+    throw new Error('The avatar needs your microphone. Allow it in the browser and try again.');
+  }
+}
+
+async function mountAvatar(config: PageConfig, session: BrokerSession): Promise<void> {
+  const { AvaturnHead } = await import('@avaturn-live/web-sdk');
+  const head = new AvaturnHead(ui.avatar, {
+    sessionToken: session.token,
+    audioSource: true,
+    apiHost: config.avaturnApiHost,
+  });
+  state.head = head;
+  render();
+  await head.init();
+}
+
+async function releaseMedia(): Promise<void> {
+  const head = state.head;
+  state.head = undefined;
+  clearTimeout(state.expiryTimer);
+  // dispose() only leaves the call; ending the session is the broker's job.
+  await head?.dispose().catch(() => undefined);
+}
+
+function watchExpiry(session: BrokerSession): void {
+  state.expiryTimer = setTimeout(
+    () => {
+      if (state.session !== session) return;
+      state.session = undefined;
+      void releaseMedia().then(render);
+      say('Your avatar session reached its time limit.');
+    },
+    Math.max(0, session.expiresAt.getTime() - Date.now()),
+  );
+}
+
+async function startAvatar(config: PageConfig, client: BrokerClient): Promise<void> {
+  // Browsers only prompt inside the user's gesture, so ask before the first await on the network.
+  if (!config.simulated) await askForMicrophone();
+  const idempotencyKey = state.unansweredKey ?? crypto.randomUUID();
+  state.unansweredKey = idempotencyKey;
+  let session: BrokerSession;
+  try {
+    session = await client.createSession({ idempotencyKey });
+    state.unansweredKey = undefined;
+  } catch (err) {
+    const lost =
+      err instanceof BrokerError && (err.code === 'network-error' || err.code === 'idempotency-in-progress');
+    if (!lost) state.unansweredKey = undefined;
+    throw err;
+  }
+  // With the default policy the broker has already ended the session this one replaces.
+  await releaseMedia();
+  state.session = session;
+  watchExpiry(session);
+  render();
+  if (config.simulated) {
+    ui.mediaNote.hidden = false;
+    say('Avatar session started.');
+    return;
+  }
+  ui.mediaNote.hidden = true;
+  await mountAvatar(config, session);
+  say('Avatar connected. Say hello!');
+}
+
+async function endAvatar(client: BrokerClient): Promise<void> {
+  const session = state.session;
+  if (session === undefined) return;
+  await releaseMedia();
+  const ended = await client.endSession(session.sessionId);
+  state.session = undefined;
+  ui.mediaNote.hidden = true;
+  say(ended ? 'Your avatar session has ended.' : 'Your avatar session had already ended.');
+}
+
+async function main(): Promise<void> {
+  const config = (await (await fetch('/config.json')).json()) as PageConfig;
+  const client = createBrokerClient({
+    baseUrl: config.brokerUrl,
+    getToken: () => {
+      if (state.user === undefined) throw new Error('Sign in first.');
+      return state.user.token;
+    },
+  });
+  ui.endpoints.textContent = `Broker ${config.brokerUrl} · identity provider ${config.idpUrl}${
+    config.simulated ? ' · upstreams simulated' : ''
+  }`;
+
+  ui.signInForm.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = ui.userInput.value.trim();
+    void busy([ui.signInButton], () => signIn(config, name), 'Could not sign in');
+  });
+  ui.start.addEventListener('click', () => {
+    void busy(
+      [ui.start, ui.stop, ui.logOut],
+      () => startAvatar(config, client),
+      'Could not start the avatar',
+    );
+  });
+  ui.stop.addEventListener('click', () => {
+    void busy([ui.start, ui.stop, ui.logOut], () => endAvatar(client), 'Could not end the avatar');
+  });
+  ui.logOut.addEventListener('click', () => {
+    void busy(
+      [ui.start, ui.stop, ui.logOut],
+      async () => {
+        // Stay signed in when the session could not be ended, so the user can try again.
+        await endAvatar(client);
+        state.user = undefined;
+        ui.userInput.value = '';
+        say('You are signed out.');
+      },
+      'Could not end the avatar',
+    );
+  });
+  render();
+}
+
+main().catch((err: unknown) => {
+  showError(err, 'The page could not start');
+});
