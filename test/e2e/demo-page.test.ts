@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startDemo, type RunningDemo } from '../../scripts/demo/start-demo';
+
+const outputDir = join(__dirname, '..', '..', 'test-output');
+
+describe('npm run demo › the example page in headless Chromium', () => {
+  let demo: RunningDemo;
+  let browser: Browser;
+  let pageErrors: string[];
+
+  beforeAll(async () => {
+    demo = await startDemo({
+      ports: { simulator: 0, idp: 0, broker: 0, page: 0 },
+      brokerEnv: { LOG_LEVEL: 'silent' },
+    });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.stop();
+  });
+
+  beforeEach(() => {
+    pageErrors = [];
+    demo.sim.reset();
+  });
+
+  async function openSignedIn(user: string): Promise<Page> {
+    const page = await browser.newPage({ viewport: { width: 900, height: 720 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    await page.goto(demo.urls.page);
+    await page.getByTestId('user-input').fill(user);
+    await page.getByTestId('sign-in').click();
+    await page.getByTestId('signed-in').waitFor();
+    expect(await page.getByTestId('user-name').textContent()).toBe(user);
+    return page;
+  }
+
+  it('signs in, starts an avatar bound to a fresh credential, and logs out, ending it upstream', async () => {
+    expect(new URL(demo.urls.page).origin).not.toBe(new URL(demo.urls.broker).origin);
+    const page = await openSignedIn('Ada Lovelace');
+
+    await page.getByTestId('start').click();
+    await page.getByTestId('session').waitFor();
+    const sessionId = await page.getByTestId('session-id').textContent();
+    expect(sessionId).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    expect(await page.getByTestId('session-expiry').textContent()).toMatch(/\(in 15 minutes\)$/);
+    expect(await page.getByTestId('media-note').textContent()).toBe(
+      'Simulated upstream: no video in this demo.',
+    );
+
+    const live = demo.sim.ledger();
+    expect(live.sessions).toEqual([expect.objectContaining({ sessionId, state: 'live' })]);
+    expect(live.credentials).toHaveLength(1);
+    const credential = live.credentials[0]!;
+    expect(credential.usedBy).toEqual([sessionId]);
+    expect(live.sessions[0]!.request).toMatchObject({
+      conversation_engine: { client_secret: credential.value },
+    });
+
+    mkdirSync(outputDir, { recursive: true });
+    await page.screenshot({ path: join(outputDir, 'demo-page.png'), fullPage: true });
+
+    await page.getByTestId('log-out').click();
+    await page.getByTestId('signed-out').waitFor();
+    expect(await page.getByTestId('status').textContent()).toBe('You are signed out.');
+    expect(await page.getByTestId('error').isVisible()).toBe(false);
+
+    const ended = demo.sim.ledger();
+    expect(ended.sessions).toEqual([
+      expect.objectContaining({ sessionId, state: 'ended', endedBy: 'delete' }),
+    ]);
+    expect(ended.calls.filter((c) => c.route === 'avaturn.terminate')).toEqual([
+      expect.objectContaining({ path: `/api/v1/sessions/${sessionId}`, status: 200 }),
+    ]);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('explains an Avaturn outage in words, with its code, and shows no session', async () => {
+    demo.sim.inject({ route: 'avaturn.create', status: 503, times: 0 });
+    const page = await openSignedIn('Grace');
+
+    await page.getByTestId('start').click();
+    await page.getByTestId('error').waitFor();
+    expect(await page.getByTestId('error-message').textContent()).toMatch(
+      /^Could not start the avatar: The avatar service is unavailable right now\. Try again in (\d+ s|a moment)\. \(upstream-unavailable\)$/,
+    );
+    expect(await page.getByTestId('error-meta').textContent()).toMatch(/^HTTP 503 · request id \S+$/);
+    expect(await page.getByTestId('session').isVisible()).toBe(false);
+    expect(demo.sim.liveSessions()).toEqual([]);
+    await page.screenshot({ path: join(outputDir, 'demo-page-error.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
+});
