@@ -39,7 +39,7 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
 
   return {
     async authenticate(authorization) {
-      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/.exec(authorization ?? '');
+      const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? '');
       const token = match?.[1];
       if (token === undefined || token.length > maxTokenLength) throw unauthenticated();
       let payload;
