@@ -135,6 +135,13 @@ describe('authentication with the HS256 shared secret', () => {
     });
   });
 
+  describe('POST /session › with the scheme written in another case', () => {
+    it('accepts it: auth schemes are case-insensitive (RFC 9110)', async () => {
+      const token = await signToken({ sub: 'alice' });
+      expect((await post(`bearer ${token}`)).status).toBe(201);
+    });
+  });
+
   describe('POST /session › with a garbage bearer token', () => {
     it.each([
       ['empty', 'Bearer '],
