@@ -87,21 +87,34 @@ export function createSessionService(deps: SessionServiceDeps) {
     const profile = profileNamed(input.profileName);
     const minter = deps.minters[profile.engine.type];
     if (minter === undefined) throw new Error(`no minter for engine ${profile.engine.type}`);
-    const started = clock();
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new AppError('upstream-timeout', 'The session could not be created in time.')),
       config.timeouts.sessionCreateDeadlineMs,
     );
+    try {
+      return await createWithin(profile, minter, input, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function createWithin(
+    profile: Profile,
+    minter: CredentialMinter,
+    input: CreateSessionInput,
+    deadline: AbortSignal,
+  ): Promise<CreatedSession> {
+    const started = clock();
     const reservationId = await reserve(input.userId);
     let createdId: string | undefined;
     try {
-      const mintSignal = input.signal ? AbortSignal.any([deadline.signal, input.signal]) : deadline.signal;
+      const mintSignal = input.signal ? AbortSignal.any([deadline, input.signal]) : deadline;
       const engine = await minter.mint(profile, { signal: mintSignal });
       mintSignal.throwIfAborted();
       // Only the deadline may abort a create: a caller who left must not lose us the session id.
       const session = await deps.avaturn
-        .createSession(avaturnCreateRequest(profile, engine), { signal: deadline.signal })
+        .createSession(avaturnCreateRequest(profile, engine), { signal: deadline })
         .catch((err: unknown) => {
           if (err instanceof UnusableSessionError) createdId = err.sessionId;
           throw err;
@@ -129,8 +142,6 @@ export function createSessionService(deps: SessionServiceDeps) {
         logger.warn({ err: releaseErr }, 'could not release a reservation; it lapses by itself');
       });
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
