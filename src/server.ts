@@ -82,12 +82,17 @@ async function main(): Promise<void> {
   }
   const running = await startServer(config);
   handleSignals(running, config.timeouts.shutdownDrainMs + 15_000);
-  running.broker.logger.info({ url: running.url, store: running.broker.store.kind }, 'avaturn-broker listening');
+  running.broker.logger.info(
+    { url: running.url, store: running.broker.store.kind },
+    'avaturn-broker listening',
+  );
 }
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`avaturn-broker failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `avaturn-broker failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     process.exit(1);
   });
 }

@@ -53,8 +53,22 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const minters = deps.minters ?? upstreams.minters;
   const avaturn = deps.avaturn ?? upstreams.avaturn;
   const metrics = createMetrics(() => store.countAll());
-  const terminator = createTerminator({ avaturn, logger, metrics, retryDelaysMs: deps.terminationRetryDelaysMs });
-  const service = createSessionService({ config, store, minters, avaturn, terminator, metrics, logger, clock });
+  const terminator = createTerminator({
+    avaturn,
+    logger,
+    metrics,
+    retryDelaysMs: deps.terminationRetryDelaysMs,
+  });
+  const service = createSessionService({
+    config,
+    store,
+    minters,
+    avaturn,
+    terminator,
+    metrics,
+    logger,
+    clock,
+  });
   const authenticator = createAuthenticator(config.auth, deps.authOptions);
   let draining = false;
 
@@ -65,11 +79,16 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     pinoHttp({
       logger,
       genReqId: (req, res) => assignRequestId(req, res),
-      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+      customLogLevel: (_req, res, err) =>
+        err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       customProps: (_req, res) => (res.locals?.problemCode ? { code: res.locals.problemCode } : {}),
       // Only what an operator needs; headers and bodies (tokens) are never serialised.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, path: req.url.split('?')[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          path: req.url.split('?')[0],
+        }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       wrapSerializers: false,

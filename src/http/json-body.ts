@@ -12,7 +12,11 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
  * small gzip that inflates past the limit is a 413 too). An absent body means `{}`.
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  const parse = express.json({ limit: limitBytes, strict: true, type: ['application/json', 'application/*+json'] });
+  const parse = express.json({
+    limit: limitBytes,
+    strict: true,
+    type: ['application/json', 'application/*+json'],
+  });
   const requireJson: RequestHandler = (req, _res, next) => {
     if (hasBody(req.headers) && !req.is(['application/json', 'application/*+json'])) {
       throw new AppError('unsupported-media-type', 'Send the body as application/json.');

@@ -21,7 +21,8 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
     info: {
       title: 'avaturn-broker',
       version: '0.1.0',
-      description: 'Starts and ends Avaturn Live sessions for signed-in users. Errors are RFC 9457 problem+json.',
+      description:
+        'Starts and ends Avaturn Live sessions for signed-in users. Errors are RFC 9457 problem+json.',
     },
     components: {
       securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -77,14 +78,21 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
     paths: {
       '/session': {
         post: {
-          summary: "Create a session for the caller",
+          summary: 'Create a session for the caller',
           security: bearer,
           parameters: [
-            { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } },
+            {
+              name: 'Idempotency-Key',
+              in: 'header',
+              required: false,
+              schema: { type: 'string', minLength: 1, maxLength: 255 },
+            },
           ],
           requestBody: {
             required: false,
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/CreateSessionRequest' } } },
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/CreateSessionRequest' } },
+            },
           },
           responses: {
             '201': {
@@ -113,7 +121,7 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
           responses: {
             '204': { description: 'Terminated, or had already ended upstream' },
             '401': problemResponse('unauthenticated'),
-            '404': problemResponse('not-found: unknown id or another user\'s session'),
+            '404': problemResponse("not-found: unknown id or another user's session"),
             '429': problemResponse('rate-limited'),
             '503': problemResponse('upstream-unavailable or not-ready'),
           },
@@ -124,13 +132,18 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
           summary: "List the caller's live sessions, newest first",
           security: bearer,
           responses: {
-            '200': { description: 'OK', content: { 'application/json': { schema: { $ref: '#/components/schemas/SessionList' } } } },
+            '200': {
+              description: 'OK',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/SessionList' } } },
+            },
             '401': problemResponse('unauthenticated'),
             '429': problemResponse('rate-limited'),
           },
         },
       },
-      '/healthz': { get: { summary: 'Liveness', responses: { '200': { description: 'The process serves HTTP' } } } },
+      '/healthz': {
+        get: { summary: 'Liveness', responses: { '200': { description: 'The process serves HTTP' } } },
+      },
       '/readyz': {
         get: {
           summary: 'Readiness',
@@ -140,10 +153,15 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
       '/metrics': {
         get: {
           summary: 'Prometheus metrics (Bearer METRICS_TOKEN when configured)',
-          responses: { '200': { description: 'text/plain; version=0.0.4' }, '401': problemResponse('unauthenticated') },
+          responses: {
+            '200': { description: 'text/plain; version=0.0.4' },
+            '401': problemResponse('unauthenticated'),
+          },
         },
       },
-      '/openapi.json': { get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } } },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
     },
   };
 }

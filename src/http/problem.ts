@@ -22,9 +22,13 @@ export function problemBody(err: AppError, requestId: string): ProblemBody {
 }
 
 export function sendProblem(res: Response, err: AppError, requestId: string): void {
-  if (err.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
+  if (err.retryAfterSeconds !== undefined)
+    res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   if (err.code === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer');
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
-  res.status(err.status).type('application/problem+json').send(JSON.stringify(problemBody(err, requestId)));
+  res
+    .status(err.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problemBody(err, requestId)));
 }

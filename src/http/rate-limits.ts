@@ -5,7 +5,12 @@ import type { SessionStore } from '../sessions/store';
 
 const windowMs = 60_000;
 
-function limiter(store: SessionStore, prefix: string, limit: number, keyGenerator: Options['keyGenerator']): RequestHandler {
+function limiter(
+  store: SessionStore,
+  prefix: string,
+  limit: number,
+  keyGenerator: Options['keyGenerator'],
+): RequestHandler {
   const middleware = rateLimit({
     windowMs,
     limit,
@@ -24,7 +29,15 @@ function limiter(store: SessionStore, prefix: string, limit: number, keyGenerato
   return (req, res, next) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined || err === null) next();
-      else next(isAppError(err) ? err : new AppError('not-ready', 'The rate-limit store is unreachable.', { cause: err, retryAfterSeconds: 5 }));
+      else
+        next(
+          isAppError(err)
+            ? err
+            : new AppError('not-ready', 'The rate-limit store is unreachable.', {
+                cause: err,
+                retryAfterSeconds: 5,
+              }),
+        );
     });
 }
 

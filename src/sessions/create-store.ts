@@ -5,5 +5,7 @@ import type { SessionStore } from './store';
 
 /** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {
-  return config.redisUrl === undefined ? createMemoryStore({ clock }) : createRedisStore({ url: config.redisUrl, clock });
+  return config.redisUrl === undefined
+    ? createMemoryStore({ clock })
+    : createRedisStore({ url: config.redisUrl, clock });
 }

@@ -18,7 +18,8 @@ export function assertIdempotencyKey(value: string | undefined): string | undefi
   return value;
 }
 
-export type IdempotentOutcome = { replayed: true; response: StoredResponse } | { replayed: false; response: StoredResponse };
+export type IdempotentOutcome =
+  { replayed: true; response: StoredResponse } | { replayed: false; response: StoredResponse };
 
 /**
  * Runs `produce` once per (user, key). A repeat with the same body replays the stored answer, one
@@ -33,7 +34,10 @@ export async function runIdempotent(
   const begun = await store
     .idempotencyBegin(scope.userId, scope.key, scope.fingerprint, scope.pendingTtlMs)
     .catch((cause: unknown) => {
-      throw new AppError('not-ready', 'The session store is unreachable; try again shortly.', { cause, retryAfterSeconds: 5 });
+      throw new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
+        cause,
+        retryAfterSeconds: 5,
+      });
     });
   switch (begun.state) {
     case 'completed':
@@ -43,7 +47,10 @@ export async function runIdempotent(
         retryAfterSeconds: 1,
       });
     case 'mismatch':
-      throw new AppError('idempotency-key-reused', 'This Idempotency-Key was used with a different request body.');
+      throw new AppError(
+        'idempotency-key-reused',
+        'This Idempotency-Key was used with a different request body.',
+      );
     case 'started':
       break;
   }

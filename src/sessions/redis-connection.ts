@@ -37,6 +37,18 @@ export function whenReady(client: Redis): Promise<void> {
   if (client.status !== 'connecting' && client.status !== 'connect') {
     return Promise.reject(unreachable(client.status));
   }
+  // One wait per client, however many commands arrive while it connects.
+  let waiting = connecting.get(client);
+  if (waiting === undefined) {
+    waiting = waitForReady(client).finally(() => connecting.delete(client));
+    connecting.set(client, waiting);
+  }
+  return waiting;
+}
+
+const connecting = new WeakMap<Redis, Promise<void>>();
+
+function waitForReady(client: Redis): Promise<void> {
   return new Promise((resolve, reject) => {
     const settle = (err?: Error) => {
       clearTimeout(timer);

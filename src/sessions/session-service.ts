@@ -33,7 +33,10 @@ export interface SessionServiceDeps {
 export type SessionService = ReturnType<typeof createSessionService>;
 
 const storeDown = (cause: unknown) =>
-  new AppError('not-ready', 'The session store is unreachable; try again shortly.', { cause, retryAfterSeconds: 5 });
+  new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
+    cause,
+    retryAfterSeconds: 5,
+  });
 
 export function avaturnCreateRequest(profile: Profile, engine: AvaturnCreateRequest['conversation_engine']) {
   const request: AvaturnCreateRequest = {
@@ -51,7 +54,8 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   function profileNamed(name: string): Profile {
     const profile = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
-    if (profile === undefined) throw new AppError('unknown-profile', 'No profile with that name is configured.');
+    if (profile === undefined)
+      throw new AppError('unknown-profile', 'No profile with that name is configured.');
     return profile;
   }
 
@@ -73,11 +77,15 @@ export function createSessionService(deps: SessionServiceDeps) {
         result.reason === 'user-cap'
           ? 'You already hold the most sessions allowed; end one first.'
           : 'The service is at its session capacity; try again later.';
-      throw new AppError('session-limit', detail, { retryAfterSeconds: result.reason === 'user-cap' ? 5 : 30 });
+      throw new AppError('session-limit', detail, {
+        retryAfterSeconds: result.reason === 'user-cap' ? 5 : 30,
+      });
     }
     await Promise.all(
       result.evicted.map((old) =>
-        terminator.terminateNow(old.sessionId, 'replaced').catch(() => terminator.compensate(old.sessionId, 'replaced')),
+        terminator
+          .terminateNow(old.sessionId, 'replaced')
+          .catch(() => terminator.compensate(old.sessionId, 'replaced')),
       ),
     );
     return result.reservationId;
@@ -134,7 +142,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       });
       metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
       metrics.createDuration.observe({ engine: profile.engine.type }, (clock() - started) / 1000);
-      logger.info({ sessionId: record.sessionId, profile: profile.name, userId: input.userId }, 'session created');
+      logger.info(
+        { sessionId: record.sessionId, profile: profile.name, userId: input.userId },
+        'session created',
+      );
       return { record, token: session.token };
     } catch (err) {
       if (createdId !== undefined) void terminator.compensate(createdId, 'compensation');
@@ -160,7 +171,10 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
     await terminator.terminateNow(sessionId, 'user');
     await store.remove(sessionId, userId).catch((err: unknown) => {
-      logger.warn({ err, sessionId }, 'terminated upstream but could not unregister; the record lapses by itself');
+      logger.warn(
+        { err, sessionId },
+        'terminated upstream but could not unregister; the record lapses by itself',
+      );
     });
   }
 

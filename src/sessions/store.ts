@@ -76,7 +76,12 @@ export interface SessionStore {
   /** Live sessions across all users (for metrics and the global cap). */
   countAll(): Promise<number>;
 
-  idempotencyBegin(userId: string, key: string, fingerprint: string, pendingTtlMs: number): Promise<IdempotencyBegin>;
+  idempotencyBegin(
+    userId: string,
+    key: string,
+    fingerprint: string,
+    pendingTtlMs: number,
+  ): Promise<IdempotencyBegin>;
   idempotencyComplete(userId: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
   /** Forget a started key so that the client may retry it (used when the attempt failed). */
   idempotencyAbandon(userId: string, key: string): Promise<void>;

@@ -39,7 +39,10 @@ export function createTerminator(deps: {
         const delay = delays[attempt];
         if (delay === undefined) {
           deps.metrics.terminationsAbandoned.inc();
-          deps.logger.error({ sessionId, reason, err }, 'could not terminate session; it ends by its own timeouts');
+          deps.logger.error(
+            { sessionId, reason, err },
+            'could not terminate session; it ends by its own timeouts',
+          );
           return false;
         }
         await sleep(delay);

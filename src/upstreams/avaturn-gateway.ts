@@ -37,7 +37,10 @@ export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGat
     });
 
   return {
-    async createSession(request: AvaturnCreateRequest, callOptions: CallOptions = {}): Promise<AvaturnSession> {
+    async createSession(
+      request: AvaturnCreateRequest,
+      callOptions: CallOptions = {},
+    ): Promise<AvaturnSession> {
       const res = await options.circuit.run(async () => {
         const answer = await options.http.send({
           upstream: 'avaturn',

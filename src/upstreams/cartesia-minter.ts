@@ -39,7 +39,8 @@ export function createCartesiaMinter(options: CartesiaMinterOptions): Credential
       });
     }
     const parsed = accessTokenResponse.safeParse(res.json);
-    if (!parsed.success) throw new UpstreamError('cartesia', 'bad-response', { reason: 'access token shape' });
+    if (!parsed.success)
+      throw new UpstreamError('cartesia', 'bad-response', { reason: 'access token shape' });
     return parsed.data.token;
   }
 

@@ -27,7 +27,12 @@ export interface UpstreamRequest {
  * body, and every failure turned into an UpstreamError.
  */
 export class UpstreamHttp {
-  readonly agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: 0, bodyTimeout: 0 });
+  readonly agent = new Agent({
+    keepAliveTimeout: 30_000,
+    connections: 64,
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
 
   async send(req: UpstreamRequest): Promise<UpstreamResponse> {
     const timeout = AbortSignal.timeout(req.timeoutMs);
@@ -35,7 +40,11 @@ export class UpstreamHttp {
     try {
       const res = await request(req.url, {
         method: req.method,
-        headers: { accept: 'application/json', ...req.headers, ...(req.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'application/json',
+          ...req.headers,
+          ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: req.body === undefined ? undefined : JSON.stringify(req.body),
         signal,
         dispatcher: this.agent,
@@ -94,7 +103,10 @@ export class UpstreamHttp {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(): void }, upstream: UpstreamName): Promise<string> {
+async function readCapped(
+  body: AsyncIterable<Buffer> & { destroy(): void },
+  upstream: UpstreamName,
+): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -117,7 +129,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-function toUpstreamError(err: unknown, upstream: UpstreamName, timeout: AbortSignal, caller?: AbortSignal): unknown {
+function toUpstreamError(
+  err: unknown,
+  upstream: UpstreamName,
+  timeout: AbortSignal,
+  caller?: AbortSignal,
+): unknown {
   if (err instanceof UpstreamError) return err;
   if (caller?.aborted) return caller.reason;
   if (timeout.aborted) return new UpstreamError(upstream, 'timeout');

@@ -43,7 +43,8 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
   const retry = options.retry ?? defaultRetry;
 
   async function mintOnce(profile: Profile, signal?: AbortSignal): Promise<string> {
-    if (profile.engine.type !== 'openai-realtime') throw new Error(`profile ${profile.name} is not an OpenAI profile`);
+    if (profile.engine.type !== 'openai-realtime')
+      throw new Error(`profile ${profile.name} is not an OpenAI profile`);
     let raw: unknown;
     try {
       // The SDK's body type trails the GA API; the shape is checked by our tests against the docs.
@@ -63,7 +64,10 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
   return {
     async mint(profile: Profile, callOptions: CallOptions = {}): Promise<ConversationEngine> {
       const signal = callOptions.signal;
-      const value = await withRetries(() => options.circuit.run(() => mintOnce(profile, signal)), { ...retry, signal });
+      const value = await withRetries(() => options.circuit.run(() => mintOnce(profile, signal)), {
+        ...retry,
+        signal,
+      });
       return { type: 'openai-realtime', client_secret: value };
     },
   };

@@ -9,7 +9,11 @@ export interface RetryOptions {
   random?: () => number;
 }
 
-export const defaultRetry: Omit<RetryOptions, 'signal'> = { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 2000 };
+export const defaultRetry: Omit<RetryOptions, 'signal'> = {
+  maxRetries: 2,
+  baseDelayMs: 100,
+  maxDelayMs: 2000,
+};
 
 /**
  * Retries only what is safe to repeat (the caller decides: minting, never an Avaturn create) and

@@ -30,7 +30,13 @@ export class UpstreamError extends AppError {
       code === 'upstream-unavailable' ? Math.ceil((details.retryAfterMs ?? 5000) / 1000) : undefined;
     super(code, describe(upstream, code), {
       retryAfterSeconds,
-      cause: { upstream, kind, status: details.status, upstreamRequestId: details.upstreamRequestId, reason: details.reason },
+      cause: {
+        upstream,
+        kind,
+        status: details.status,
+        upstreamRequestId: details.upstreamRequestId,
+        reason: details.reason,
+      },
     });
     this.name = 'UpstreamError';
     this.upstream = upstream;
@@ -42,7 +48,10 @@ export class UpstreamError extends AppError {
   }
 }
 
-function classify(kind: UpstreamFailureKind, status: number | undefined): { code: ErrorCode; retryable: boolean } {
+function classify(
+  kind: UpstreamFailureKind,
+  status: number | undefined,
+): { code: ErrorCode; retryable: boolean } {
   switch (kind) {
     case 'timeout':
       return { code: 'upstream-timeout', retryable: true };

@@ -12,7 +12,10 @@ describe('POST /session and DELETE /session/:id', () => {
   describe('with the OpenAI engine (profile "default")', () => {
     it('mints a client secret with the profile settings, binds an Avaturn session to it and returns only id, token and expiry', async () => {
       const before = Date.now();
-      const res = await t.http.post('/session').set('Authorization', await t.bearer('alice')).send({});
+      const res = await t.http
+        .post('/session')
+        .set('Authorization', await t.bearer('alice'))
+        .send({});
       expect(res.status).toBe(201);
       expect(Object.keys(res.body).sort()).toEqual(['expires_at', 'session_id', 'token']);
       expect(res.headers['cache-control']).toBe('no-store');
@@ -31,7 +34,10 @@ describe('POST /session and DELETE /session/:id', () => {
           type: 'realtime',
           model: 'gpt-realtime',
           instructions: 'You are a friendly guide.',
-          audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } }, output: { voice: 'marin' } },
+          audio: {
+            input: { transcription: { model: 'gpt-4o-mini-transcribe' } },
+            output: { voice: 'marin' },
+          },
         },
       });
       const session = ledger.sessions[0]!;
@@ -56,7 +62,11 @@ describe('POST /session and DELETE /session/:id', () => {
       expect(t.sim.ledger().sessions[0]).toMatchObject({ state: 'ended', endedBy: 'delete' });
       const list = await t.http.get('/sessions').set('Authorization', auth);
       expect(list.body).toEqual({ sessions: [] });
-      expectProblem(await t.http.delete(`/session/${created.body.session_id}`).set('Authorization', auth), 404, 'not-found');
+      expectProblem(
+        await t.http.delete(`/session/${created.body.session_id}`).set('Authorization', auth),
+        404,
+        'not-found',
+      );
     });
   });
 
@@ -112,7 +122,10 @@ describe('POST /session and DELETE /session/:id', () => {
   });
 
   it('answers 400 unknown-profile for a profile nobody configured, with no upstream call', async () => {
-    const res = await t.http.post('/session').set('Authorization', await t.bearer('alice')).send({ profile: 'nope' });
+    const res = await t.http
+      .post('/session')
+      .set('Authorization', await t.bearer('alice'))
+      .send({ profile: 'nope' });
     expectProblem(res, 400, 'unknown-profile');
     expect(t.sim.ledger().calls).toHaveLength(0);
   });
@@ -130,11 +143,14 @@ describe('POST /session and DELETE /session/:id', () => {
     expect(t.sim.liveSessions()).toHaveLength(1);
   });
 
-  it.each(['..%2F..%2Fetc', 'a'.repeat(129), 'has.dot', '%20'])('answers 404 for the malformed id %s', async (id) => {
-    const res = await t.http.delete(`/session/${id}`).set('Authorization', await t.bearer('alice'));
-    expectProblem(res, 404, 'not-found');
-    expect(t.sim.ledger().calls).toHaveLength(0);
-  });
+  it.each(['..%2F..%2Fetc', 'a'.repeat(129), 'has.dot', '%20'])(
+    'answers 404 for the malformed id %s',
+    async (id) => {
+      const res = await t.http.delete(`/session/${id}`).set('Authorization', await t.bearer('alice'));
+      expectProblem(res, 404, 'not-found');
+      expect(t.sim.ledger().calls).toHaveLength(0);
+    },
+  );
 
   it('answers DELETE with 204 when Avaturn says the session had already ended (404)', async () => {
     const auth = await t.bearer('alice');

@@ -1,7 +1,10 @@
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 async function create(t: TestApp, user: string) {
-  return t.http.post('/session').set('Authorization', await t.bearer(user)).send({});
+  return t.http
+    .post('/session')
+    .set('Authorization', await t.bearer(user))
+    .send({});
 }
 
 describe('session limits', () => {
@@ -64,7 +67,9 @@ describe('session limits', () => {
 
   describe('on a failed create', () => {
     it('releases the reserved slot', async () => {
-      t = await buildTestApp({ env: { MAX_SESSIONS_PER_USER: '1', SESSION_LIMIT_POLICY: 'reject', MAX_SESSIONS_TOTAL: '1' } });
+      t = await buildTestApp({
+        env: { MAX_SESSIONS_PER_USER: '1', SESSION_LIMIT_POLICY: 'reject', MAX_SESSIONS_TOTAL: '1' },
+      });
       t.sim.inject({ route: 'openai.mint', status: 401 });
       expectProblem(await create(t, 'alice'), 502, 'upstream-error');
       expect((await create(t, 'alice')).status).toBe(201);

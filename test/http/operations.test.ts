@@ -10,7 +10,9 @@ describe('operational routes', () => {
 
   it('GET /healthz answers 200 even when the store is down', async () => {
     const memory = createMemoryStore();
-    t = await buildTestApp({ deps: { store: { ...memory, kind: memory.kind, ping: () => Promise.reject(new Error('down')) } } });
+    t = await buildTestApp({
+      deps: { store: { ...memory, kind: memory.kind, ping: () => Promise.reject(new Error('down')) } },
+    });
     expect((await t.http.get('/healthz')).status).toBe(200);
     expectProblem(await t.http.get('/readyz'), 503, 'not-ready');
   });
@@ -27,11 +29,16 @@ describe('operational routes', () => {
 
   it('GET /metrics serves Prometheus text with session counters', async () => {
     t = await buildTestApp();
-    await t.http.post('/session').set('Authorization', await t.bearer('alice')).send({});
+    await t.http
+      .post('/session')
+      .set('Authorization', await t.bearer('alice'))
+      .send({});
     const res = await t.http.get('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.text).toMatch(/avaturn_broker_sessions_created_total\{profile="default",engine="openai-realtime"\} 1/);
+    expect(res.text).toMatch(
+      /avaturn_broker_sessions_created_total\{profile="default",engine="openai-realtime"\} 1/,
+    );
     expect(res.text).toMatch(/avaturn_broker_live_sessions 1/);
   });
 
@@ -51,6 +58,9 @@ describe('operational routes', () => {
       ['/healthz', '/metrics', '/openapi.json', '/readyz', '/session', '/session/{id}', '/sessions'].sort(),
     );
     expect(res.body.components.schemas.Problem.properties.code.enum).toContain('session-limit');
-    expect(res.body.components.schemas.CreateSessionRequest.properties.profile.enum).toEqual(['default', 'support']);
+    expect(res.body.components.schemas.CreateSessionRequest.properties.profile.enum).toEqual([
+      'default',
+      'support',
+    ]);
   });
 });

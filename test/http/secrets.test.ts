@@ -54,9 +54,17 @@ describe('secrets', () => {
     const bob = await t.bearer('bob');
     const expired = `Bearer ${(await t.bearer('eve', { exp: Math.floor(Date.now() / 1000) - 3600 })).slice(7)}`;
 
-    const first = await t.http.post('/session').set('Authorization', alice).set('Idempotency-Key', 'key-1').send({});
+    const first = await t.http
+      .post('/session')
+      .set('Authorization', alice)
+      .set('Idempotency-Key', 'key-1')
+      .send({});
     await t.http.post('/session').set('Authorization', alice).set('Idempotency-Key', 'key-1').send({});
-    await t.http.post('/session').set('Authorization', alice).set('Idempotency-Key', 'key-1').send({ profile: 'support' });
+    await t.http
+      .post('/session')
+      .set('Authorization', alice)
+      .set('Idempotency-Key', 'key-1')
+      .send({ profile: 'support' });
     await t.http.post('/session').set('Authorization', bob).send({ profile: 'support' });
     await t.http.get('/sessions').set('Authorization', alice);
     await t.http.delete(`/session/${first.body.session_id}`).set('Authorization', bob);
@@ -78,7 +86,10 @@ describe('secrets', () => {
     t.sim.inject({ route: 'avaturn.create', status: 200, body: { session_id: 'half_made', token: 42 } });
     await t.http.post('/session').set('Authorization', alice).send({});
     t.sim.inject({ route: 'avaturn.terminate', status: 500, times: 0 });
-    const doomed = await t.http.post('/session').set('Authorization', await t.bearer('dora')).send({});
+    const doomed = await t.http
+      .post('/session')
+      .set('Authorization', await t.bearer('dora'))
+      .send({});
     expect(doomed.status).toBe(201);
     expectProblem(
       await t.http.delete(`/session/${doomed.body.session_id}`).set('Authorization', await t.bearer('dora')),

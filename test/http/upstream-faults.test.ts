@@ -3,7 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { createMemoryStore } from '../../src/sessions/memory-store';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
-const routesCalled = (t: TestApp, route: string) => t.sim.ledger().calls.filter((call) => call.route === route).length;
+const routesCalled = (t: TestApp, route: string) =>
+  t.sim.ledger().calls.filter((call) => call.route === route).length;
 
 async function create(t: TestApp, user = 'alice', profile?: string) {
   return t.http
@@ -130,7 +131,12 @@ describe('POST /session when an upstream fails', () => {
 
   describe('when Avaturn created the session but answered without a usable token', () => {
     it('answers 502 and terminates the session it created', async () => {
-      t.sim.inject({ route: 'avaturn.create', status: 200, body: { session_id: 'orphan_1', token: '' }, afterEffect: false });
+      t.sim.inject({
+        route: 'avaturn.create',
+        status: 200,
+        body: { session_id: 'orphan_1', token: '' },
+        afterEffect: false,
+      });
       const res = await create(t);
       expectProblem(res, 502, 'upstream-error');
       await t.broker.terminator.settle();

@@ -21,7 +21,11 @@ describe('the HTTP server', () => {
   });
 
   it('cuts off a client that trickles its headers', async () => {
-    const server = createHttpServer(t.broker.app, { headersTimeoutMs: 400, requestTimeoutMs: 800, checkIntervalMs: 100 });
+    const server = createHttpServer(t.broker.app, {
+      headersTimeoutMs: 400,
+      requestTimeoutMs: 800,
+      checkIntervalMs: 100,
+    });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = server.address() as AddressInfo;

@@ -12,7 +12,12 @@ async function twoReplicas(sim: Simulator, env: Record<string, string>): Promise
   return [await replica(sim, env, redisUrl, keyPrefix), await replica(sim, env, redisUrl, keyPrefix)];
 }
 
-function replica(sim: Simulator, env: Record<string, string>, url: string, keyPrefix: string): Promise<TestApp> {
+function replica(
+  sim: Simulator,
+  env: Record<string, string>,
+  url: string,
+  keyPrefix: string,
+): Promise<TestApp> {
   return buildTestApp({
     simulator: sim,
     env: { REDIS_URL: url, ...env },
@@ -21,7 +26,11 @@ function replica(sim: Simulator, env: Record<string, string>, url: string, keyPr
 }
 
 async function post(t: TestApp, user: string, headers: Record<string, string> = {}, body: object = {}) {
-  return t.http.post('/session').set('Authorization', await t.bearer(user)).set(headers).send(body);
+  return t.http
+    .post('/session')
+    .set('Authorization', await t.bearer(user))
+    .set(headers)
+    .send(body);
 }
 
 describe('two broker replicas sharing one Redis', () => {
@@ -38,7 +47,10 @@ describe('two broker replicas sharing one Redis', () => {
 
   describe('20 parallel creates for one user with cap 3 and policy reject', () => {
     it('lets exactly 3 through, answers the rest 429 session-limit, and leaves exactly 3 live upstream', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, { MAX_SESSIONS_PER_USER: '3', SESSION_LIMIT_POLICY: 'reject' }));
+      const [a, b] = (replicas = await twoReplicas(sim, {
+        MAX_SESSIONS_PER_USER: '3',
+        SESSION_LIMIT_POLICY: 'reject',
+      }));
       sim.inject({ route: 'avaturn.create', latencyMs: { min: 20, max: 80 }, times: 0 });
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 ? a! : b!, 'alice')));
       const statuses = answers.map((res) => res.status);
@@ -60,7 +72,9 @@ describe('two broker replicas sharing one Redis', () => {
       expect(live.length).toBeGreaterThanOrEqual(1);
       expect(live.length).toBeLessThanOrEqual(2);
       const listed = await b!.http.get('/sessions').set('Authorization', await b!.bearer('alice'));
-      expect(listed.body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(live.sort());
+      expect(listed.body.sessions.map((s: { session_id: string }) => s.session_id).sort()).toEqual(
+        live.sort(),
+      );
     });
 
     it('ends the earlier sessions upstream as later ones replace them, whichever replica serves', async () => {
@@ -77,13 +91,19 @@ describe('two broker replicas sharing one Redis', () => {
     const created = await post(a!, 'alice');
     const auth = await b!.bearer('alice');
     const listed = await b!.http.get('/sessions').set('Authorization', auth);
-    expect(listed.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([created.body.session_id]);
+    expect(listed.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([
+      created.body.session_id,
+    ]);
     expectProblem(
-      await b!.http.delete(`/session/${created.body.session_id}`).set('Authorization', await b!.bearer('mallory')),
+      await b!.http
+        .delete(`/session/${created.body.session_id}`)
+        .set('Authorization', await b!.bearer('mallory')),
       404,
       'not-found',
     );
-    expect((await b!.http.delete(`/session/${created.body.session_id}`).set('Authorization', auth)).status).toBe(204);
+    expect(
+      (await b!.http.delete(`/session/${created.body.session_id}`).set('Authorization', auth)).status,
+    ).toBe(204);
     expect(sim.liveSessions()).toHaveLength(0);
     expect((await a!.http.get('/sessions').set('Authorization', auth)).body.sessions).toEqual([]);
   });
@@ -97,7 +117,10 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('shares the per-user rate limit across replicas', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, { RATE_LIMIT_PER_MINUTE: '4', MAX_SESSIONS_PER_USER: '10' }));
+    const [a, b] = (replicas = await twoReplicas(sim, {
+      RATE_LIMIT_PER_MINUTE: '4',
+      MAX_SESSIONS_PER_USER: '10',
+    }));
     for (const replica of [a!, b!, a!, b!]) expect((await post(replica, 'alice')).status).toBe(201);
     const limited = await post(a!, 'alice');
     expectProblem(limited, 429, 'rate-limited');
@@ -108,8 +131,15 @@ describe('two broker replicas sharing one Redis', () => {
 
   it('shares the per-IP rate limit across replicas', async () => {
     const [a, b] = (replicas = await twoReplicas(sim, { RATE_LIMIT_IP_PER_MINUTE: '3' }));
-    for (const replica of [a!, b!, a!]) expect((await replica.http.get('/sessions').set('Authorization', await replica.bearer('x'))).status).toBe(200);
-    expectProblem(await b!.http.get('/sessions').set('Authorization', await b!.bearer('y')), 429, 'rate-limited');
+    for (const replica of [a!, b!, a!])
+      expect(
+        (await replica.http.get('/sessions').set('Authorization', await replica.bearer('x'))).status,
+      ).toBe(200);
+    expectProblem(
+      await b!.http.get('/sessions').set('Authorization', await b!.bearer('y')),
+      429,
+      'rate-limited',
+    );
   });
 
   describe('Idempotency-Key across replicas', () => {
@@ -167,7 +197,11 @@ describe('a broker whose Redis goes away', () => {
     const started = Date.now();
     expectProblem(await post(t, 'bob'), 503, 'not-ready');
     expect(Date.now() - started).toBeLessThan(3000);
-    expectProblem(await t.http.get('/sessions').set('Authorization', await t.bearer('alice')), 503, 'not-ready');
+    expectProblem(
+      await t.http.get('/sessions').set('Authorization', await t.bearer('alice')),
+      503,
+      'not-ready',
+    );
     expect(sim.ledger().calls).toHaveLength(callsBefore);
 
     await proxy.restore();

@@ -40,7 +40,8 @@ function send(res: Response, response: StoredResponse, replayed: boolean): void 
 function clientGoneSignal(res: Response): AbortSignal {
   const controller = new AbortController();
   res.on('close', () => {
-    if (!res.writableFinished) controller.abort(new AppError('invalid-request', 'The client closed the connection.'));
+    if (!res.writableFinished)
+      controller.abort(new AppError('invalid-request', 'The client closed the connection.'));
   });
   return controller.signal;
 }
@@ -59,35 +60,46 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
   const { service } = deps;
   const guard = [...deps.beforeAuth, deps.authenticate];
 
-  router.post('/session', ...guard, ...deps.createLimit, ...jsonBody(deps.bodyLimitBytes), async (req, res) => {
-    const userId = userOf(req);
-    const body = parseCreateSessionBody(req.body);
-    const key = assertIdempotencyKey(req.get('idempotency-key'));
-    const profileName = body.profile ?? 'default';
-    service.profileNamed(profileName);
-    const gone = clientGoneSignal(res);
+  router.post(
+    '/session',
+    ...guard,
+    ...deps.createLimit,
+    ...jsonBody(deps.bodyLimitBytes),
+    async (req, res) => {
+      const userId = userOf(req);
+      const body = parseCreateSessionBody(req.body);
+      const key = assertIdempotencyKey(req.get('idempotency-key'));
+      const profileName = body.profile ?? 'default';
+      service.profileNamed(profileName);
+      const gone = clientGoneSignal(res);
 
-    if (key !== undefined) {
-      // The session is kept even if the client leaves: a retry with the same key collects it.
-      const outcome = await runIdempotent(
-        deps.store,
-        { userId, key, fingerprint: fingerprintOf({ profile: profileName }), pendingTtlMs: deps.pendingIdempotencyTtlMs },
-        async () => createdResponse(await service.create({ userId, profileName })),
-      );
-      if (!gone.aborted) send(res, outcome.response, outcome.replayed);
-      return;
-    }
+      if (key !== undefined) {
+        // The session is kept even if the client leaves: a retry with the same key collects it.
+        const outcome = await runIdempotent(
+          deps.store,
+          {
+            userId,
+            key,
+            fingerprint: fingerprintOf({ profile: profileName }),
+            pendingTtlMs: deps.pendingIdempotencyTtlMs,
+          },
+          async () => createdResponse(await service.create({ userId, profileName })),
+        );
+        if (!gone.aborted) send(res, outcome.response, outcome.replayed);
+        return;
+      }
 
-    const created = await service.create({ userId, profileName, signal: gone });
-    // Nobody can collect this session any more: end it rather than leave it running.
-    const abandon = () => void service.abandon(created.record);
-    if (gone.aborted) {
-      abandon();
-      return;
-    }
-    gone.addEventListener('abort', abandon, { once: true });
-    send(res, createdResponse(created), false);
-  });
+      const created = await service.create({ userId, profileName, signal: gone });
+      // Nobody can collect this session any more: end it rather than leave it running.
+      const abandon = () => void service.abandon(created.record);
+      if (gone.aborted) {
+        abandon();
+        return;
+      }
+      gone.addEventListener('abort', abandon, { once: true });
+      send(res, createdResponse(created), false);
+    },
+  );
 
   router.delete('/session/:id', ...guard, async (req, res) => {
     const userId = userOf(req);
