@@ -79,6 +79,8 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     pinoHttp({
       logger,
       genReqId: (req, res) => assignRequestId(req, res),
+      // Probes and scrapes every few seconds would drown the lines that matter.
+      autoLogging: { ignore: (req) => ['/healthz', '/readyz', '/metrics'].includes(req.url ?? '') },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
       customProps: (_req, res) => (res.locals?.problemCode ? { code: res.locals.problemCode } : {}),

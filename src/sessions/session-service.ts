@@ -1,5 +1,5 @@
 import type { Config, EngineType, Profile } from '../config/types';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
@@ -102,6 +102,9 @@ export function createSessionService(deps: SessionServiceDeps) {
     );
     try {
       return await createWithin(profile, minter, input, deadline.signal);
+    } catch (err) {
+      metrics.createFailures.inc({ code: isAppError(err) ? err.code : 'internal' });
+      throw err;
     } finally {
       clearTimeout(timer);
     }

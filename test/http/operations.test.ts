@@ -42,6 +42,17 @@ describe('operational routes', () => {
     expect(res.text).toMatch(/avaturn_broker_live_sessions 1/);
   });
 
+  it('GET /metrics counts failed creates by problem code', async () => {
+    t = await buildTestApp();
+    t.sim.inject({ route: 'avaturn.create', status: 422 });
+    await t.http
+      .post('/session')
+      .set('Authorization', await t.bearer('alice'))
+      .send({});
+    const res = await t.http.get('/metrics');
+    expect(res.text).toMatch(/avaturn_broker_session_create_failures_total\{code="upstream-error"\} 1/);
+  });
+
   it('GET /metrics requires the bearer METRICS_TOKEN when one is set', async () => {
     t = await buildTestApp({ env: { METRICS_TOKEN: 'metrics-token-123' } });
     expectProblem(await t.http.get('/metrics'), 401, 'unauthenticated');

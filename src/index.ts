@@ -1,0 +1,10 @@
+export { createApp, type AppDeps, type BrokerApp } from './http/app';
+export { startServer, handleSignals, type RunningServer } from './server';
+export { loadConfig, ConfigError } from './config/load-config';
+export { loadDotenv } from './config/load-dotenv';
+export type { Config, Profile, EngineProfile, EngineType, SessionLimitPolicy } from './config/types';
+export type { SessionStore, SessionRecord } from './sessions/store';
+export { createMemoryStore } from './sessions/memory-store';
+export { createRedisStore } from './sessions/redis-store';
+export type { AvaturnGateway, CredentialMinter, ConversationEngine } from './upstreams/types';
+export { problemCatalog, type ErrorCode } from './errors';
