@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRedisStore } from '../../src/sessions/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
-import { startTcpProxy, type TcpProxy } from '../sessions/tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -140,6 +140,24 @@ describe('two broker replicas sharing one Redis', () => {
       429,
       'rate-limited',
     );
+  });
+
+  it('keys the per-IP limit on the address the trusted proxy saw, so a spoofed X-Forwarded-For gets no fresh bucket', async () => {
+    const [a, b] = (replicas = await twoReplicas(sim, { RATE_LIMIT_IP_PER_MINUTE: '3', TRUST_PROXY: '1' }));
+    const from = async (replica: TestApp, forwarded: string) =>
+      replica.http
+        .get('/sessions')
+        .set('Authorization', await replica.bearer('x'))
+        .set('X-Forwarded-For', forwarded);
+    for (const [replica, spoof] of [
+      [a!, '1.1.1.1'],
+      [b!, '2.2.2.2'],
+      [a!, '3.3.3.3'],
+    ] as const) {
+      expect((await from(replica, `${spoof}, 203.0.113.7`)).status).toBe(200);
+    }
+    expectProblem(await from(b!, '4.4.4.4, 203.0.113.7'), 429, 'rate-limited');
+    expect((await from(b!, '203.0.113.8')).status).toBe(200);
   });
 
   describe('Idempotency-Key across replicas', () => {

@@ -5,7 +5,7 @@ import { createMemoryStore } from '../../src/sessions/memory-store';
 import { createRedisStore } from '../../src/sessions/redis-store';
 import { retentionSlackMs, type SessionStore } from '../../src/sessions/store';
 import { describeStoreContract } from './store-contract';
-import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const redisTarget = { host: new URL(redisUrl).hostname, port: Number(new URL(redisUrl).port || 6379) };
