@@ -1,0 +1,128 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+export type Range = readonly [min: number, max?: number];
+/** Shared by a variable and the PROFILES_FILE field that overrides it, so both refuse the same values. */
+export const RANGES = {
+  clientSecretTtl: [10, 7200],
+  tokenTtl: [1, 3600],
+  maxDuration: [60, 86400],
+  userAbsentTimeout: [10],
+} as const satisfies Record<string, Range>;
+
+type ErrorMap = (issue: { input?: unknown }) => string;
+export const orRequired =
+  (expected: string): ErrorMap =>
+  (issue) =>
+    issue.input === undefined ? 'is required' : `must be ${expected}`;
+
+export function integer([min, max = Number.MAX_SAFE_INTEGER]: Range) {
+  const error = `must be an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`;
+  return { error, schema: z.number({ error }).int({ error }).min(min, { error }).max(max, { error }) };
+}
+
+export function integerVar(range: Range, fallback: number) {
+  const { error, schema } = integer(range);
+  return z.string().regex(/^\d+$/, { error }).transform(Number).pipe(schema).default(fallback);
+}
+
+export function enumVar<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
+}
+
+export function parseUrl(value: string, protocols: string[]): URL | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  return protocols.includes(url.protocol) ? url : undefined;
+}
+
+export const httpUrl = z
+  .string()
+  .refine((s) => parseUrl(s, ['http:', 'https:']) !== undefined, { error: 'must be an http(s) URL' });
+
+export function baseUrlVar(fallback: string) {
+  return z
+    .string()
+    .refine((s) => {
+      const url = parseUrl(s, ['http:', 'https:']);
+      return url !== undefined && !url.search && !url.hash && !url.username && !url.password;
+    }, 'must be an http(s) URL without credentials, query or fragment')
+    .transform((s) => new URL(s).href.replace(/\/+$/, ''))
+    .default(fallback);
+}
+
+/** Header-bound secrets: a stray newline from a copy-paste would otherwise fail only at request time. */
+export const headerSecret = z
+  .string({ error: 'is required' })
+  .regex(/^[\x21-\x7e]+$/, { error: 'must be printable ASCII without spaces' });
+
+function listEntries(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function toOrigin(entry: string): string | undefined {
+  const url = parseUrl(entry, ['http:', 'https:']);
+  const bare = url && url.pathname === '/' && !/[/?#@]/.test(entry.slice(url.protocol.length + 2));
+  return bare ? url.origin : undefined;
+}
+
+export const corsOrigins = z
+  .string()
+  .transform((value, ctx) => {
+    const entries = listEntries(value);
+    entries.forEach((entry, i) => {
+      if (toOrigin(entry) === undefined) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: `entry ${i + 1} must be an exact origin like https://app.example.com (scheme://host[:port], no path, no *)`,
+        });
+      }
+    });
+    return [...new Set(entries.map((entry) => toOrigin(entry) ?? ''))];
+  })
+  .default([]);
+
+function isSubnet(entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
+
+export const trustProxy = z
+  .string()
+  .transform((value, ctx): number | string[] | false => {
+    if (/^(false|0)$/i.test(value)) return false;
+    if (/^true$/i.test(value)) {
+      ctx.issues.push({
+        code: 'custom',
+        input: value,
+        message:
+          'true is refused: it trusts every X-Forwarded-For hop, so any client could forge its IP and dodge the per-IP rate limit; set the hop count of your proxies (e.g. 1) or their subnets',
+      });
+      return z.NEVER;
+    }
+    if (/^\d+$/.test(value)) {
+      if (Number.isSafeInteger(Number(value))) return Number(value);
+      ctx.issues.push({ code: 'custom', input: value, message: 'must be a hop count no larger than 2^53' });
+      return z.NEVER;
+    }
+    const entries = listEntries(value);
+    entries.forEach((entry, i) => {
+      if (!PROXY_NAMES.includes(entry) && !isSubnet(entry)) {
+        ctx.issues.push({
+          code: 'custom',
+          input: value,
+          message: `entry ${i + 1} must be an IP address, a CIDR subnet or one of ${PROXY_NAMES.join(', ')} (or the whole value a hop count)`,
+        });
+      }
+    });
+    return entries.length === 0 ? false : entries;
+  })
+  .default(false);
