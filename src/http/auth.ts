@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/types';
@@ -19,7 +20,7 @@ export interface AuthenticatorOptions {
 }
 
 export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
-  let key: Uint8Array | JWTVerifyGetKey;
+  let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (config.jwksUrl !== undefined) {
     key = createRemoteJWKSet(new URL(config.jwksUrl), {
@@ -29,7 +30,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
     });
     algorithms = asymmetricAlgorithms;
   } else if (config.secret !== undefined) {
-    key = new TextEncoder().encode(config.secret);
+    // Imported once: a raw secret would be imported again on every verification.
+    key = createSecretKey(Buffer.from(config.secret, 'utf8'));
     algorithms = ['HS256'];
   } else {
     throw new Error('auth config needs a secret or a JWKS URL');

@@ -4,6 +4,14 @@ import { parseRetryAfter, UpstreamError } from './upstream-error';
 
 export const maxUpstreamBodyBytes = 64 * 1024;
 
+/** Raised by `UpstreamHttp.fetch`; an SDK wraps it as its `cause`. */
+export class BodyTooLargeError extends Error {
+  constructor() {
+    super('upstream body over the size cap');
+    this.name = 'BodyTooLargeError';
+  }
+}
+
 export interface UpstreamResponse {
   status: number;
   /** Parsed JSON, or undefined when the body was empty or not JSON. */
@@ -75,18 +83,20 @@ export class UpstreamHttp {
       redirect: 'manual',
       dispatcher: this.agent,
     });
-    const declared = Number(res.headers.get('content-length') ?? '0');
-    if (declared > maxUpstreamBodyBytes) {
+    const length = res.headers.get('content-length');
+    if (length !== null && Number(length) > maxUpstreamBodyBytes) {
       await res.body?.cancel();
-      throw new Error('upstream body over the size cap');
+      throw new BodyTooLargeError();
     }
+    // undici holds a body to its declared length, so only an undeclared one needs counting.
+    if (length !== null) return res as unknown as Response;
     let seen = 0;
     const body = res.body as unknown as ReadableStream<Uint8Array> | null;
     const capped = body?.pipeThrough(
       new TransformStream<Uint8Array, Uint8Array>({
         transform(chunk, controller) {
           seen += chunk.byteLength;
-          if (seen > maxUpstreamBodyBytes) controller.error(new Error('upstream body over the size cap'));
+          if (seen > maxUpstreamBodyBytes) controller.error(new BodyTooLargeError());
           else controller.enqueue(chunk);
         },
       }),

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import type { OpenAiEngineProfile, Profile } from '../config/types';
 import type { Circuit } from './circuit';
-import type { UpstreamHttp } from './http-client';
+import { BodyTooLargeError, type UpstreamHttp } from './http-client';
 import { defaultRetry, withRetries } from './retry';
 import type { CallOptions, ConversationEngine, CredentialMinter } from './types';
 import { parseRetryAfter, UpstreamError } from './upstream-error';
@@ -76,6 +76,9 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
 function toUpstreamError(err: unknown, signal?: AbortSignal): unknown {
   if (signal?.aborted) return signal.reason;
   if (err instanceof OpenAI.APIConnectionTimeoutError) return new UpstreamError('openai', 'timeout');
+  if (err instanceof Error && err.cause instanceof BodyTooLargeError) {
+    return new UpstreamError('openai', 'bad-response', { reason: 'body over the size cap' });
+  }
   if (err instanceof OpenAI.APIConnectionError) return new UpstreamError('openai', 'unreachable');
   if (err instanceof OpenAI.APIError && err.status !== undefined) {
     return new UpstreamError('openai', 'status', {

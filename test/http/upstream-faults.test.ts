@@ -181,6 +181,47 @@ describe('POST /session when the whole request passes its deadline', () => {
   });
 });
 
+describe('POST /session when OpenAI answers an oversized body', () => {
+  it('stops reading a declared-length body over the cap and answers 502', async () => {
+    const t = await buildTestApp();
+    try {
+      t.sim.inject({ route: 'openai.mint', status: 200, body: { value: 'ek_x', pad: 'x'.repeat(200_000) } });
+      expectProblem(await create(t), 502, 'upstream-error');
+      expect(routesCalled(t, 'openai.mint')).toBe(1);
+      expect(routesCalled(t, 'avaturn.create')).toBe(0);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('stops reading a chunked body of no declared length once it passes the cap, and answers 502', async () => {
+    let written = 0;
+    let requests = 0;
+    const endless = createServer((_req, res) => {
+      requests++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"value":"ek_x","pad":"');
+      const timer = setInterval(() => {
+        written += 8192;
+        if (!res.write('x'.repeat(8192)) || written > 1_000_000) clearInterval(timer);
+      }, 1);
+      res.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
+    const t = await buildTestApp({ env: { OPENAI_BASE_URL: `${url}/v1` } });
+    try {
+      expectProblem(await create(t), 502, 'upstream-error');
+      expect(written).toBeLessThan(1_000_000);
+      expect(requests).toBe(1);
+    } finally {
+      await t.close();
+      endless.closeAllConnections();
+      await new Promise((resolve) => endless.close(resolve));
+    }
+  });
+});
+
 describe('POST /session when registering the created session fails', () => {
   it('answers 503 not-ready, terminates the Avaturn session and frees the slot', async () => {
     const memory = createMemoryStore();
