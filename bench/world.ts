@@ -1,5 +1,5 @@
-import type { Simulator } from '../src/simulator';
-import { signToken, simulatorEnv, testJwtSecret, testProfiles } from '../test/helpers/build-test-app';
+import { brokerEnvFor, type Simulator } from '../src/simulator';
+import { signToken, testJwtSecret, testProfiles } from '../test/helpers/build-test-app';
 
 /** The broker profile behind each engine: the test suite's, shaped like a real deployment's. */
 export const benchProfiles = { openai: 'default', cartesia: 'support' } as const;
@@ -12,7 +12,7 @@ export const profilesJson = JSON.stringify(testProfiles);
 /** The broker's environment: pointed at the simulator, with limits far above what the bench sends. */
 export function brokerEnv(sim: Simulator): Record<string, string> {
   return {
-    ...simulatorEnv(sim),
+    ...brokerEnvFor(sim),
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'silent',

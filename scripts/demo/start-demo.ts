@@ -1,6 +1,6 @@
 import { loadConfig } from '../../src/config/load-config';
 import { startServer } from '../../src/server';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { startDemoIdp, type DemoIdp } from './demo-idp';
 import { choosePort } from './listen';
 import { startPageServer, type PageConfig } from './page-server';
@@ -69,12 +69,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     stops.push(idp.close);
 
     const config = loadConfig({
-      AVATURN_API_KEY: sim.keys.avaturn,
-      AVATURN_BASE_URL: sim.url,
-      OPENAI_API_KEY: sim.keys.openai,
-      OPENAI_BASE_URL: `${sim.url}/v1`,
-      CARTESIA_API_KEY: sim.keys.cartesia,
-      CARTESIA_BASE_URL: sim.url,
+      ...brokerEnvFor(sim),
       AUTH_JWKS_URL: idp.jwksUrl,
       AUTH_ISSUER: idp.issuer,
       AUTH_AUDIENCE: audience,

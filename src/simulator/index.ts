@@ -1,3 +1,4 @@
+export { brokerEnvFor } from './broker-env';
 export { defaultSimKeys, startSimulator } from './server';
 export type {
   SimCall,

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { MemoryLog } from './memory-log';
 
 export const testJwtSecret = 'test-secret-that-is-long-enough-0123456789';
@@ -43,17 +43,6 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export function simulatorEnv(sim: Simulator): Record<string, string> {
-  return {
-    AVATURN_API_KEY: sim.keys.avaturn,
-    OPENAI_API_KEY: sim.keys.openai,
-    CARTESIA_API_KEY: sim.keys.cartesia,
-    AVATURN_BASE_URL: sim.url,
-    OPENAI_BASE_URL: `${sim.url}/v1`,
-    CARTESIA_BASE_URL: sim.url,
-  };
-}
-
 export async function signToken(claims: Record<string, unknown>, secret = testJwtSecret, expiresIn = '5m') {
   return new SignJWT(claims)
     .setProtectedHeader({ alg: 'HS256' })
@@ -68,7 +57,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const logs = new MemoryLog();
   const profiles = options.profiles === undefined ? testProfiles : options.profiles;
   const env: Record<string, string> = {
-    ...simulatorEnv(sim),
+    ...brokerEnvFor(sim),
     AUTH_JWT_SECRET: testJwtSecret,
     LOG_LEVEL: 'trace',
     RATE_LIMIT_PER_MINUTE: '1000',

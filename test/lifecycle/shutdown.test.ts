@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { signToken, simulatorEnv, testJwtSecret } from '../helpers/build-test-app';
+import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
+import { signToken, testJwtSecret } from '../helpers/build-test-app';
 
 const root = resolve(__dirname, '../..');
 const tsx = resolve(root, 'node_modules/.bin/tsx');
@@ -44,7 +44,7 @@ describe('the broker process', () => {
     await sim.close();
   });
 
-  const env = () => ({ ...simulatorEnv(sim), AUTH_JWT_SECRET: testJwtSecret });
+  const env = () => ({ ...brokerEnvFor(sim), AUTH_JWT_SECRET: testJwtSecret });
 
   describe('on SIGTERM', () => {
     it('turns readiness 503 at once, finishes in-flight requests, stops accepting after the drain delay and exits 0', async () => {
