@@ -2,23 +2,10 @@
  * A small, dependency-free client for the broker, for frontends (browser) and Node alike.
  * It needs only `fetch`; the bearer token comes from the app's own identity provider.
  */
+import type { ErrorCode } from '../errors';
 
 export type BrokerErrorCode =
-  | 'invalid-request'
-  | 'unknown-profile'
-  | 'unauthenticated'
-  | 'not-found'
-  | 'idempotency-in-progress'
-  | 'payload-too-large'
-  | 'unsupported-media-type'
-  | 'idempotency-key-reused'
-  | 'rate-limited'
-  | 'session-limit'
-  | 'upstream-error'
-  | 'upstream-unavailable'
-  | 'not-ready'
-  | 'upstream-timeout'
-  | 'internal'
+  | ErrorCode
   /** The broker could not be reached at all (offline, DNS, CORS refused, aborted). */
   | 'network-error'
   /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */

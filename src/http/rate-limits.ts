@@ -1,7 +1,7 @@
 import { rateLimit, ipKeyGenerator, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
 import { AppError, isAppError } from '../errors';
-import type { SessionStore } from '../sessions/store';
+import { storeUnavailable, type SessionStore } from '../sessions/store';
 
 const windowMs = 60_000;
 
@@ -29,15 +29,7 @@ function limiter(
   return (req, res, next) =>
     middleware(req, res, (err?: unknown) => {
       if (err === undefined || err === null) next();
-      else
-        next(
-          isAppError(err)
-            ? err
-            : new AppError('not-ready', 'The rate-limit store is unreachable.', {
-                cause: err,
-                retryAfterSeconds: 5,
-              }),
-        );
+      else next(isAppError(err) ? err : storeUnavailable(err));
     });
 }
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { AppError } from '../errors';
-import type { SessionStore, StoredResponse } from './store';
+import { storeUnavailable, type SessionStore, type StoredResponse } from './store';
 
 export const idempotencyKeyPattern = /^[\x20-\x7E]{1,255}$/;
 /** Completed keys are kept this long (the contract's minimum). */
@@ -18,8 +18,10 @@ export function assertIdempotencyKey(value: string | undefined): string | undefi
   return value;
 }
 
-export type IdempotentOutcome =
-  { replayed: true; response: StoredResponse } | { replayed: false; response: StoredResponse };
+export interface IdempotentOutcome {
+  replayed: boolean;
+  response: StoredResponse;
+}
 
 /**
  * Runs `produce` once per (user, key). A repeat with the same body replays the stored answer, one
@@ -34,10 +36,7 @@ export async function runIdempotent(
   const begun = await store
     .idempotencyBegin(scope.userId, scope.key, scope.fingerprint, scope.pendingTtlMs)
     .catch((cause: unknown) => {
-      throw new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
-        cause,
-        retryAfterSeconds: 5,
-      });
+      throw storeUnavailable(cause);
     });
   switch (begun.state) {
     case 'completed':

@@ -4,7 +4,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import type { AvaturnCreateRequest, AvaturnGateway, CredentialMinter } from '../upstreams/types';
-import type { SessionRecord, SessionStore } from './store';
+import { storeUnavailable, type SessionRecord, type SessionStore } from './store';
 import type { Terminator } from './terminator';
 
 export interface CreatedSession {
@@ -31,12 +31,6 @@ export interface SessionServiceDeps {
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
-
-const storeDown = (cause: unknown) =>
-  new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
-    cause,
-    retryAfterSeconds: 5,
-  });
 
 export function avaturnCreateRequest(profile: Profile, engine: AvaturnCreateRequest['conversation_engine']) {
   const request: AvaturnCreateRequest = {
@@ -70,7 +64,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         reservationTtlMs: timeouts.sessionCreateDeadlineMs + 30_000,
       })
       .catch((err: unknown) => {
-        throw storeDown(err);
+        throw storeUnavailable(err);
       });
     if (!result.ok) {
       const detail =
@@ -141,7 +135,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         expiresAt: createdAt + profile.maxDurationSeconds * 1000,
       };
       await store.commit(reservationId, record).catch((err: unknown) => {
-        throw storeDown(err);
+        throw storeUnavailable(err);
       });
       metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
       metrics.createDuration.observe({ engine: profile.engine.type }, (clock() - started) / 1000);
@@ -167,7 +161,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function terminate(userId: string, sessionId: string): Promise<void> {
     const record = await store.get(sessionId).catch((err: unknown) => {
-      throw storeDown(err);
+      throw storeUnavailable(err);
     });
     if (record === undefined || record.userId !== userId) {
       throw new AppError('not-found', 'No such session.');
@@ -183,7 +177,7 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function list(userId: string): Promise<SessionRecord[]> {
     const records = await store.listByUser(userId).catch((err: unknown) => {
-      throw storeDown(err);
+      throw storeUnavailable(err);
     });
     // Past max_duration Avaturn has ended it, even if the record is still within its slack.
     const now = clock();

@@ -1,5 +1,6 @@
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { EngineType, SessionLimitPolicy } from '../config/types';
+import { AppError } from '../errors';
 
 /** A live session the broker created and is accountable for. Times are epoch milliseconds. */
 export interface SessionRecord {
@@ -95,3 +96,11 @@ export interface SessionStore {
 }
 
 export const retentionSlackMs = 60_000;
+
+/** What every caller answers when the store cannot be reached: fail closed, retry shortly. */
+export function storeUnavailable(cause: unknown): AppError {
+  return new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
+    cause,
+    retryAfterSeconds: 5,
+  });
+}

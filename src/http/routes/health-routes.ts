@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { AppError } from '../../errors';
-import type { SessionStore } from '../../sessions/store';
+import { storeUnavailable, type SessionStore } from '../../sessions/store';
 
 const readinessTimeoutMs = 1000;
 
@@ -20,7 +20,7 @@ export function healthRoutes(deps: { store: SessionStore; isDraining: () => bool
     try {
       await Promise.race([deps.store.ping(), timeout]);
     } catch (cause) {
-      throw new AppError('not-ready', 'The session store is unreachable.', { cause, retryAfterSeconds: 5 });
+      throw storeUnavailable(cause);
     } finally {
       clearTimeout(timer);
     }
