@@ -115,7 +115,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     let createdId: string | undefined;
     try {
       const mintSignal = input.signal ? AbortSignal.any([deadline, input.signal]) : deadline;
-      const engine = await minter.mint(profile, { signal: mintSignal });
+      const engine = await minter.mint(profile, { userId: input.userId, signal: mintSignal });
       mintSignal.throwIfAborted();
       // Only the deadline may abort a create: a caller who left must not lose us the session id.
       const session = await deps.avaturn

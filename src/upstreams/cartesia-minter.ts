@@ -3,7 +3,7 @@ import type { Profile } from '../config/types';
 import type { Circuit } from './circuit';
 import type { UpstreamHttp } from './http-client';
 import { defaultRetry, withRetries } from './retry';
-import type { CallOptions, ConversationEngine, CredentialMinter } from './types';
+import type { ConversationEngine, CredentialMinter, MintContext } from './types';
 import { UpstreamError } from './upstream-error';
 
 const accessTokenResponse = z.object({ token: z.string().min(1).max(8192) });
@@ -45,10 +45,10 @@ export function createCartesiaMinter(options: CartesiaMinterOptions): Credential
   }
 
   return {
-    async mint(profile: Profile, callOptions: CallOptions = {}): Promise<ConversationEngine> {
+    async mint(profile: Profile, context: MintContext): Promise<ConversationEngine> {
       const engine = profile.engine;
       if (engine.type !== 'cartesia') throw new Error(`profile ${profile.name} is not a Cartesia profile`);
-      const signal = callOptions.signal;
+      const signal = context.signal;
       const token = await withRetries(
         () => options.circuit.run(() => mintOnce(engine.tokenTtlSeconds, signal)),
         { ...retry, signal },

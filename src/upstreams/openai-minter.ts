@@ -4,7 +4,7 @@ import type { OpenAiEngineProfile, Profile } from '../config/types';
 import type { Circuit } from './circuit';
 import { BodyTooLargeError, type UpstreamHttp } from './http-client';
 import { defaultRetry, withRetries } from './retry';
-import type { CallOptions, ConversationEngine, CredentialMinter } from './types';
+import type { ConversationEngine, CredentialMinter, MintContext } from './types';
 import { parseRetryAfter, UpstreamError } from './upstream-error';
 
 const clientSecretResponse = z.object({ value: z.string().min(1).max(4096) });
@@ -62,8 +62,8 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
   }
 
   return {
-    async mint(profile: Profile, callOptions: CallOptions = {}): Promise<ConversationEngine> {
-      const signal = callOptions.signal;
+    async mint(profile: Profile, context: MintContext): Promise<ConversationEngine> {
+      const signal = context.signal;
       const value = await withRetries(() => options.circuit.run(() => mintOnce(profile, signal)), {
         ...retry,
         signal,

@@ -10,9 +10,14 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** What a credential is minted for: one session of one user. */
+export interface MintContext extends CallOptions {
+  userId: string;
+}
+
 /** Mints the short-lived upstream credential a profile's engine needs. */
 export interface CredentialMinter {
-  mint(profile: Profile, options?: CallOptions): Promise<ConversationEngine>;
+  mint(profile: Profile, context: MintContext): Promise<ConversationEngine>;
 }
 
 export interface AvaturnCreateRequest {
