@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Config } from '../src/config/types';
-import { avaturnCreateRequest } from '../src/sessions/session-service';
+import { avaturnCreateRequest } from '../src/upstreams/avaturn-create-request';
 import type { Simulator } from '../src/simulator';
 import { clientSecretRequest } from '../src/upstreams/openai-minter';
 import type { AvaturnCreateRequest } from '../src/upstreams/types';

@@ -1,9 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { JobTopic } from './sessions/store';
 
-export type TerminationReason = 'user' | 'replaced' | 'compensation';
+/** What the metrics read from the store when scraped. */
+export interface MetricSources {
+  liveSessions(): Promise<number>;
+  queueDepth(): Promise<Record<JobTopic, number>>;
+}
 
 /** One registry per app, so tests and several apps in one process never share counters. */
-export function createMetrics(liveSessions: () => Promise<number>) {
+export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avaturn_broker_' });
   return {
@@ -20,16 +25,27 @@ export function createMetrics(liveSessions: () => Promise<number>) {
       labelNames: ['code'] as const,
       registers: [registry],
     }),
-    sessionsTerminated: new Counter({
-      name: 'avaturn_broker_sessions_terminated_total',
-      help: 'Sessions the broker ended upstream, by reason.',
+    sessionsEnded: new Counter({
+      name: 'avaturn_broker_sessions_ended_total',
+      help: 'Sessions that left the registry, by why they ended.',
       labelNames: ['reason'] as const,
       registers: [registry],
     }),
-    terminationsAbandoned: new Counter({
-      name: 'avaturn_broker_terminations_abandoned_total',
-      help: 'Sessions the broker failed to terminate after every retry (they end by their own timeouts).',
+    terminations: new Counter({
+      name: 'avaturn_broker_terminations_total',
+      help: 'Attempts to end a session at Avaturn, by outcome (dropped: given up once past max_duration).',
+      labelNames: ['outcome'] as const,
       registers: [registry],
+    }),
+    queueDepth: new Gauge({
+      name: 'avaturn_broker_queue_jobs',
+      help: 'Jobs waiting in the durable queue (shared by every replica on Redis), by topic.',
+      labelNames: ['topic'] as const,
+      registers: [registry],
+      async collect() {
+        const depth = await sources.queueDepth().catch(() => undefined);
+        for (const [topic, jobs] of Object.entries(depth ?? {})) this.set({ topic }, jobs);
+      },
     }),
     createDuration: new Histogram({
       name: 'avaturn_broker_session_create_duration_seconds',
@@ -43,7 +59,7 @@ export function createMetrics(liveSessions: () => Promise<number>) {
       help: 'Sessions currently registered across all replicas sharing the store.',
       registers: [registry],
       async collect() {
-        this.set(await liveSessions().catch(() => Number.NaN));
+        this.set(await sources.liveSessions().catch(() => Number.NaN));
       },
     }),
   };

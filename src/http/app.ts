@@ -4,13 +4,16 @@ import { pinoHttp } from 'pino-http';
 import type { Config, EngineType } from '../config/types';
 import { createLogger, type Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
+import { createStore } from '../sessions/create-store';
+import { guardStore } from '../sessions/guarded-store';
+import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from '../sessions/queue-worker';
 import { createSessionService, type SessionService } from '../sessions/session-service';
 import type { SessionStore } from '../sessions/store';
-import { createStore } from '../sessions/create-store';
-import { createTerminator, type Terminator } from '../sessions/terminator';
+import { createTerminations, type Terminations } from '../sessions/terminations';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, type AuthenticatorOptions } from './auth';
+import { trackClientGone } from './client-gone';
 import { cors } from './cors';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
@@ -29,7 +32,9 @@ export interface AppDeps {
   clock?: () => number;
   upstreamOptions?: UpstreamOptions;
   authOptions?: AuthenticatorOptions;
-  terminationRetryDelaysMs?: number[];
+  queue?: Partial<QueueWorkerOptions>;
+  /** Pauses of the in-process fallback that ends sessions while the store is unreachable. */
+  fallbackDelaysMs?: number[];
 }
 
 export interface BrokerApp {
@@ -37,34 +42,52 @@ export interface BrokerApp {
   store: SessionStore;
   service: SessionService;
   metrics: Metrics;
-  terminator: Terminator;
+  terminations: Terminations;
+  worker: QueueWorker;
   logger: Logger;
   /** Readiness turns 503 from now on; requests are still served. */
   startDraining(): void;
-  /** Waits for pending compensations, then releases the store and upstream connections. */
-  close(): Promise<void>;
+  /**
+   * Stops the queue worker, gives terminations under way in this process up to `budgetMs` (what is
+   * left stays queued in the store), then releases the store and upstream connections.
+   */
+  close(budgetMs?: number): Promise<void>;
 }
 
 export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
-  const store = deps.store ?? createStore(config, clock);
+  const store = guardStore(deps.store ?? createStore(config, clock));
   const upstreams = createUpstreams(config, deps.upstreamOptions);
   const minters = deps.minters ?? upstreams.minters;
   const avaturn = deps.avaturn ?? upstreams.avaturn;
-  const metrics = createMetrics(() => store.countAll());
-  const terminator = createTerminator({
+  const metrics = createMetrics({
+    liveSessions: () => store.countAll(),
+    queueDepth: () => store.queueDepth(),
+  });
+  const terminations = createTerminations({
+    store,
     avaturn,
-    logger,
     metrics,
-    retryDelaysMs: deps.terminationRetryDelaysMs,
+    logger,
+    clock,
+    callerGraceMs: config.timeouts.upstreamMs + 1_000,
+    fallbackDelaysMs: deps.fallbackDelaysMs,
+  });
+  const worker = createQueueWorker({
+    store,
+    handlers: { terminate: terminations.jobHandler },
+    onExpired: terminations.expired,
+    logger,
+    clock,
+    options: deps.queue,
   });
   const service = createSessionService({
     config,
     store,
     minters,
     avaturn,
-    terminator,
+    terminations,
     metrics,
     logger,
     clock,
@@ -74,6 +97,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
 
   const app = express();
   app.disable('x-powered-by');
+  app.use(trackClientGone);
   app.set('trust proxy', config.trustProxy);
   app.use(
     pinoHttp({
@@ -119,18 +143,28 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   app.use(notFoundHandler);
   app.use(errorHandler);
 
+  worker.start();
+
   return {
     app,
     store,
     service,
     metrics,
-    terminator,
+    terminations,
+    worker,
     logger,
     startDraining() {
       draining = true;
     },
-    async close() {
-      await terminator.settle();
+    async close(budgetMs = 5_000) {
+      await worker.stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        terminations.settle(),
+        new Promise((resolve) => (timer = setTimeout(resolve, budgetMs))),
+      ]);
+      clearTimeout(timer);
+      terminations.close();
       upstreams.shutdown();
       await Promise.allSettled([store.close(), upstreams.close()]);
     },

@@ -1,7 +1,8 @@
 import { rateLimit, ipKeyGenerator, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
 import { AppError, isAppError } from '../errors';
-import { storeUnavailable, type SessionStore } from '../sessions/store';
+import { storeUnavailable } from '../sessions/guarded-store';
+import type { SessionStore } from '../sessions/store';
 
 const windowMs = 60_000;
 

@@ -1,12 +1,16 @@
-import { randomUUID } from 'node:crypto';
-import { newestFirst, oldestFirst } from './record-order';
+import { createMemoryQueue } from './memory-queue';
+import { MinHeap } from './min-heap';
+import { endingFirst, newestFirst } from './record-order';
 import {
+  ReservationLostError,
   retentionSlackMs,
+  terminationJobId,
   type IdempotencyBegin,
   type ReserveResult,
   type SessionRecord,
   type SessionStore,
   type StoredResponse,
+  type TerminationPayload,
 } from './store';
 
 export interface MemoryStoreOptions {
@@ -17,147 +21,260 @@ export interface MemoryStoreOptions {
 interface Reservation {
   userId: string;
   lapse: number;
+  victims: SessionRecord[];
+  /** The session it became, once committed; kept until it lapses so that a repeated commit is a no-op. */
+  committed?: string;
 }
 
 interface IdempotencyEntry {
   state: 'pending' | 'completed';
   fingerprint: string;
+  attemptId: string;
   response?: StoredResponse;
   lapse: number;
 }
 
-/** How often lapsed entries nobody asks about again are swept out. */
-const sweepIntervalMs = 1_000;
-
 /**
  * The single-process store (no REDIS_URL). Every method runs to completion without awaiting, so
- * each is atomic with respect to every other caller in this process.
+ * each is atomic with respect to every other caller in this process. Nothing scans the whole store:
+ * users index their sessions, counts are kept as they change, and lapses come off heaps.
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStore {
   const now = options.clock ?? Date.now;
-  const sessions = new Map<string, SessionRecord>();
+  const sessions = new Map<string, { record: SessionRecord; lapse: number }>();
+  const byUser = new Map<string, Set<string>>();
   const reservations = new Map<string, Reservation>();
-  const idempotency = new Map<string, Map<string, IdempotencyEntry>>();
-  let lastSweep = -Infinity;
+  const pendingByUser = new Map<string, number>();
+  let pendingTotal = 0;
+  const idempotency = new Map<string, IdempotencyEntry>();
+  const lapses = {
+    session: new MinHeap<string>(),
+    reservation: new MinHeap<string>(),
+    idem: new MinHeap<string>(),
+  };
+  /** Sessions that lapsed, waiting for sweepExpired to hand them out. */
+  const expired: SessionRecord[] = [];
+  const queue = createMemoryQueue(now);
 
-  const isLive = (record: SessionRecord, at: number) => record.expiresAt + retentionSlackMs > at;
+  const idemKey = (userId: string, key: string) => JSON.stringify([userId, key]);
 
-  function purge(at: number): void {
-    for (const [id, record] of sessions) if (!isLive(record, at)) sessions.delete(id);
-    for (const [id, reservation] of reservations) if (reservation.lapse <= at) reservations.delete(id);
-    if (at - lastSweep < sweepIntervalMs) return;
-    lastSweep = at;
-    for (const [userId, entries] of idempotency) {
-      for (const [key, entry] of entries) if (entry.lapse <= at) entries.delete(key);
-      if (entries.size === 0) idempotency.delete(userId);
+  function addPending(userId: string, delta: number): void {
+    const count = (pendingByUser.get(userId) ?? 0) + delta;
+    if (count > 0) pendingByUser.set(userId, count);
+    else pendingByUser.delete(userId);
+    pendingTotal += delta;
+  }
+
+  function unregister(sessionId: string): SessionRecord | undefined {
+    const entry = sessions.get(sessionId);
+    if (!entry) return undefined;
+    sessions.delete(sessionId);
+    const own = byUser.get(entry.record.userId);
+    own?.delete(sessionId);
+    if (own?.size === 0) byUser.delete(entry.record.userId);
+    return entry.record;
+  }
+
+  function register(record: SessionRecord): void {
+    unregister(record.sessionId);
+    const lapse = record.expiresAt + retentionSlackMs;
+    sessions.set(record.sessionId, { record: { ...record }, lapse });
+    lapses.session.push(lapse, record.sessionId);
+    const own = byUser.get(record.userId) ?? new Set<string>();
+    own.add(record.sessionId);
+    byUser.set(record.userId, own);
+  }
+
+  function dropReservation(id: string): void {
+    const reservation = reservations.get(id);
+    if (!reservation) return;
+    if (reservation.committed === undefined) addPending(reservation.userId, -1);
+    reservations.delete(id);
+  }
+
+  /** Retires everything whose lapse time has passed; lapsed sessions wait in `expired`. */
+  function expire(at: number): void {
+    for (let e = lapses.session.popDue(at); e; e = lapses.session.popDue(at)) {
+      if (sessions.get(e.key)?.lapse !== e.at) continue;
+      const record = unregister(e.key);
+      if (record) expired.push(record);
+    }
+    for (let e = lapses.reservation.popDue(at); e; e = lapses.reservation.popDue(at)) {
+      if (reservations.get(e.key)?.lapse === e.at) dropReservation(e.key);
+    }
+    for (let e = lapses.idem.popDue(at); e; e = lapses.idem.popDue(at)) {
+      if (idempotency.get(e.key)?.lapse === e.at) idempotency.delete(e.key);
     }
   }
 
-  function liveIdempotency(userId: string, key: string, at: number): IdempotencyEntry | undefined {
-    const entry = idempotency.get(userId)?.get(key);
-    return entry && entry.lapse > at ? entry : undefined;
-  }
-
-  function setIdempotency(userId: string, key: string, entry: IdempotencyEntry): void {
-    const entries = idempotency.get(userId) ?? new Map<string, IdempotencyEntry>();
-    entries.set(key, entry);
-    idempotency.set(userId, entries);
-  }
-
   function userSessions(userId: string): SessionRecord[] {
-    return [...sessions.values()].filter((record) => record.userId === userId);
+    return [...(byUser.get(userId) ?? [])].map((id) => sessions.get(id)!.record);
   }
+
+  function queueTermination(payload: TerminationPayload, dueAt: number): void {
+    const id = terminationJobId(payload.record.sessionId);
+    queue.enqueue({
+      id,
+      topic: 'terminate',
+      partition: id,
+      payload,
+      dueAt,
+      dropAt: payload.record.expiresAt,
+    });
+  }
+
+  const isEnding = (record: SessionRecord) => queue.has(terminationJobId(record.sessionId));
+  const copy = <T>(value: T): T => structuredClone(value);
 
   return {
     kind: 'memory',
 
     async reserve(req): Promise<ReserveResult> {
       const at = now();
-      purge(at);
-      const own = userSessions(req.userId).sort(oldestFirst);
-      const ownPending = [...reservations.values()].filter((r) => r.userId === req.userId).length;
-      const userCount = own.length + ownPending;
+      expire(at);
+      const existing = reservations.get(req.reservationId);
+      if (existing) {
+        if (existing.userId !== req.userId) throw new Error('reservation id reused for another user');
+        return { ok: true, victims: copy(existing.victims) };
+      }
+      const own = userSessions(req.userId).sort(endingFirst(isEnding));
+      const userCount = own.length + (pendingByUser.get(req.userId) ?? 0);
       let evictCount = 0;
       if (userCount >= req.perUserCap) {
         evictCount = userCount - req.perUserCap + 1;
         if (req.policy !== 'replace-oldest' || evictCount > own.length)
           return { ok: false, reason: 'user-cap' };
       }
-      const globalCount = sessions.size + reservations.size;
-      if (req.globalCap > 0 && globalCount - evictCount >= req.globalCap)
+      if (req.globalCap > 0 && sessions.size + pendingTotal - evictCount >= req.globalCap)
         return { ok: false, reason: 'global-cap' };
 
-      const evicted = own.slice(0, evictCount);
-      for (const record of evicted) sessions.delete(record.sessionId);
-      const reservationId = randomUUID();
-      reservations.set(reservationId, { userId: req.userId, lapse: at + req.reservationTtlMs });
-      return { ok: true, reservationId, evicted };
+      const victims = own.slice(0, evictCount);
+      for (const record of victims)
+        queueTermination({ reason: 'replaced', record }, at + req.evictionGraceMs);
+      const lapse = at + req.reservationTtlMs;
+      reservations.set(req.reservationId, { userId: req.userId, lapse, victims: copy(victims) });
+      lapses.reservation.push(lapse, req.reservationId);
+      addPending(req.userId, 1);
+      return { ok: true, victims: copy(victims) };
     },
 
     async commit(reservationId, record) {
-      const at = now();
-      purge(at);
+      expire(now());
       const reservation = reservations.get(reservationId);
-      if (!reservation || reservation.userId !== record.userId) {
-        throw new Error('The reservation no longer exists (it lapsed or was released)');
+      if (!reservation || reservation.userId !== record.userId) throw new ReservationLostError();
+      if (reservation.committed !== undefined) {
+        if (reservation.committed === record.sessionId) return;
+        throw new ReservationLostError();
       }
-      reservations.delete(reservationId);
-      sessions.set(record.sessionId, { ...record });
+      reservation.committed = record.sessionId;
+      addPending(record.userId, -1);
+      register(record);
     },
 
     async release(reservationId) {
-      reservations.delete(reservationId);
+      dropReservation(reservationId);
     },
 
     async get(sessionId) {
-      const record = sessions.get(sessionId);
-      return record && isLive(record, now()) ? { ...record } : undefined;
+      const entry = sessions.get(sessionId);
+      return entry && entry.lapse > now() ? copy(entry.record) : undefined;
     },
 
     async listByUser(userId) {
-      purge(now());
-      return userSessions(userId)
-        .sort(newestFirst)
-        .map((record) => ({ ...record }));
+      expire(now());
+      return userSessions(userId).sort(newestFirst).map(copy);
     },
 
-    async remove(sessionId, userId) {
-      const record = sessions.get(sessionId);
-      if (!record || (userId !== undefined && record.userId !== userId)) return undefined;
-      sessions.delete(sessionId);
-      return isLive(record, now()) ? record : undefined;
+    async listAll(limit) {
+      expire(now());
+      // An operator's call, not the request path: sorting every session is acceptable here.
+      return [...sessions.values()]
+        .map((entry) => entry.record)
+        .sort(newestFirst)
+        .slice(0, limit)
+        .map(copy);
     },
 
     async countAll() {
-      purge(now());
+      expire(now());
       return sessions.size;
     },
 
-    async idempotencyBegin(userId, key, fingerprint, pendingTtlMs): Promise<IdempotencyBegin> {
+    async requestEnd(req) {
+      expire(now());
+      const record = sessions.get(req.sessionId)?.record;
+      if (record === undefined) {
+        if (req.ownerId === undefined && req.known?.sessionId === req.sessionId)
+          queueTermination({ reason: req.reason, record: req.known }, req.dueAt);
+        return undefined;
+      }
+      if (req.ownerId !== undefined && record.userId !== req.ownerId) return undefined;
+      queueTermination({ reason: req.reason, record }, req.dueAt);
+      return copy(record);
+    },
+
+    async finishEnd(sessionId) {
+      queue.ack(terminationJobId(sessionId));
+      return unregister(sessionId);
+    },
+
+    async sweepExpired(limit) {
+      expire(now());
+      return expired.splice(0, limit);
+    },
+
+    async enqueue(job) {
+      queue.enqueue(job);
+    },
+
+    async claimJobs(limit, leaseMs) {
+      return queue.claim(limit, leaseMs);
+    },
+
+    async ackJob(jobId) {
+      queue.ack(jobId);
+    },
+
+    async retryJob(jobId, dueAt) {
+      queue.retry(jobId, dueAt);
+    },
+
+    async queueDepth() {
+      return queue.depth();
+    },
+
+    async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
       const at = now();
-      purge(at);
-      const entry = liveIdempotency(userId, key, at);
+      expire(at);
+      const id = idemKey(userId, key);
+      const entry = idempotency.get(id);
       if (!entry) {
-        setIdempotency(userId, key, { state: 'pending', fingerprint, lapse: at + pendingTtlMs });
+        const lapse = at + pendingTtlMs;
+        idempotency.set(id, { state: 'pending', fingerprint, attemptId, lapse });
+        lapses.idem.push(lapse, id);
         return { state: 'started' };
       }
       if (entry.fingerprint !== fingerprint) return { state: 'mismatch' };
-      if (entry.state === 'completed' && entry.response) {
-        return { state: 'completed', response: structuredClone(entry.response) };
-      }
-      return { state: 'in-progress' };
+      if (entry.state === 'completed' && entry.response)
+        return { state: 'completed', response: copy(entry.response) };
+      return entry.attemptId === attemptId ? { state: 'started' } : { state: 'in-progress' };
     },
 
     async idempotencyComplete(userId, key, response, ttlMs) {
       const at = now();
-      const entry = liveIdempotency(userId, key, at);
+      expire(at);
+      const id = idemKey(userId, key);
+      const entry = idempotency.get(id);
       if (!entry) return;
-      const stored = structuredClone(response);
-      setIdempotency(userId, key, { ...entry, state: 'completed', response: stored, lapse: at + ttlMs });
+      const lapse = at + ttlMs;
+      idempotency.set(id, { ...entry, state: 'completed', response: copy(response), lapse });
+      lapses.idem.push(lapse, id);
     },
 
-    async idempotencyAbandon(userId, key) {
-      if (idempotency.get(userId)?.get(key)?.state === 'pending') idempotency.get(userId)?.delete(key);
+    async idempotencyAbandon(userId, key, attemptId) {
+      const id = idemKey(userId, key);
+      const entry = idempotency.get(id);
+      if (entry?.state === 'pending' && entry.attemptId === attemptId) idempotency.delete(id);
     },
 
     rateLimitStore() {

@@ -8,3 +8,12 @@ export function oldestFirst(a: SessionRecord, b: SessionRecord): number {
 export function newestFirst(a: SessionRecord, b: SessionRecord): number {
   return oldestFirst(b, a);
 }
+
+/**
+ * The order in which replace-oldest picks its victims: sessions already being ended first (their
+ * slot is going anyway), then the oldest.
+ */
+export function endingFirst(isEnding: (record: SessionRecord) => boolean) {
+  return (a: SessionRecord, b: SessionRecord): number =>
+    Number(isEnding(b)) - Number(isEnding(a)) || oldestFirst(a, b);
+}

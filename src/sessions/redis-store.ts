@@ -1,12 +1,18 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { newestFirst } from './record-order';
 import { createRedisClient, whenReady } from './redis-connection';
-import { redisScripts, type RedisScriptName } from './redis-scripts';
+import { idempotencyScripts } from './redis-idempotency-scripts';
+import { queueScripts } from './redis-queue-scripts';
+import { registryScripts, type ScriptDefinition } from './redis-registry-scripts';
 import {
+  JOB_TOPICS,
+  ReservationLostError,
   retentionSlackMs,
   type IdempotencyBegin,
+  type Job,
+  type JobTopic,
   type ReserveResult,
   type SessionRecord,
   type SessionStore,
@@ -21,142 +27,216 @@ export interface RedisStoreOptions {
   clock?: () => number;
 }
 
+/**
+ * How long a session's record outlives its lapse time, so that sweepExpired can still report it;
+ * and how long every key lives at most after nobody touches it (a store whose replicas all died).
+ */
+const keepAfterLapseMs = 60 * 60_000;
+
+const scripts = { ...registryScripts, ...queueScripts, ...idempotencyScripts };
+type ScriptName = keyof typeof scripts;
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
- * The session store shared by every replica. Slots, sessions and idempotency keys live in Redis;
- * every decision is one Lua script (see redis-scripts.ts), and everything a crashed replica leaves
- * behind lapses by sorted-set score and by key TTL.
+ * The session store shared by every replica. Slots, sessions, idempotency keys and the job queue
+ * live in Redis; every decision is one Lua script (see redis-lua.ts for the keys), and everything
+ * a crashed replica leaves behind lapses by sorted-set score and by key TTL.
  */
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.clock ?? Date.now;
-  const keys = keyspace(options.keyPrefix ?? 'avaturn-broker:');
+  const prefix = options.keyPrefix ?? 'avaturn-broker:';
   const client = createRedisClient(options.url);
-  for (const [name, definition] of Object.entries(redisScripts)) {
-    client.defineCommand(scriptMethod(name as RedisScriptName), definition);
+  for (const [name, definition] of Object.entries(scripts) as [ScriptName, ScriptDefinition][]) {
+    client.defineCommand(scriptMethod(name), definition);
   }
 
-  async function run(
-    name: RedisScriptName,
-    scriptKeys: string[],
-    args: (string | number)[],
-  ): Promise<unknown> {
+  async function run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     await whenReady(client);
-    const script = (client as unknown as Record<string, ScriptRunner>)[scriptMethod(name)];
-    if (!script) throw new Error(`Redis script ${name} is not defined`);
-    return script.call(client, ...scriptKeys, ...args);
+    const method = (client as unknown as Record<string, ScriptRunner>)[scriptMethod(name)];
+    if (!method) throw new Error(`Redis script ${name} is not defined`);
+    return scripts[name].numberOfKeys === 0
+      ? method.call(client, prefix, ...args)
+      : method.call(client, ...args);
   }
+
+  const idempotencyKey = (userId: string, key: string) =>
+    // The key part is escaped so that it holds no `:`, which keeps (user, key) pairs apart.
+    `${prefix}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
 
   return {
     kind: 'redis',
 
     async reserve(req): Promise<ReserveResult> {
-      const reservationId = randomUUID();
-      const reply = (await run(
+      const [outcome, victims] = (await run(
         'reserve',
-        [
-          keys.userSessions(req.userId),
-          keys.userPending(req.userId),
-          keys.allSessions,
-          keys.allPending,
-          keys.reservation(reservationId),
-        ],
-        [
-          now(),
-          req.perUserCap,
-          req.globalCap,
-          req.policy,
-          reservationId,
-          positiveMs(req.reservationTtlMs),
-          keys.sessionPrefix,
-        ],
-      )) as string[];
-      const [outcome, ...evicted] = reply;
+        now(),
+        req.userId,
+        req.reservationId,
+        req.perUserCap,
+        req.globalCap,
+        req.policy,
+        positiveMs(req.reservationTtlMs),
+        Math.max(0, Math.ceil(req.evictionGraceMs)),
+      )) as [string, string?];
       if (outcome === 'user-cap' || outcome === 'global-cap') return { ok: false, reason: outcome };
-      return { ok: true, reservationId, evicted: evicted.map(parseRecord) };
+      return { ok: true, victims: JSON.parse(victims ?? '[]') as SessionRecord[] };
     },
 
     async commit(reservationId, record) {
+      const at = now();
+      const lapse = record.expiresAt + retentionSlackMs;
       const committed = await run(
         'commit',
-        [
-          keys.reservation(reservationId),
-          keys.userPending(record.userId),
-          keys.allPending,
-          keys.userSessions(record.userId),
-          keys.allSessions,
-          keys.session(record.sessionId),
-        ],
-        [now(), reservationId, record.sessionId, JSON.stringify(record), record.expiresAt + retentionSlackMs],
+        at,
+        reservationId,
+        record.userId,
+        record.sessionId,
+        JSON.stringify(record),
+        record.createdAt,
+        lapse,
+        positiveMs(lapse - at + keepAfterLapseMs),
       );
-      if (committed !== 1) throw new Error('The reservation no longer exists (it lapsed or was released)');
+      if (committed !== 1) throw new ReservationLostError();
     },
 
     async release(reservationId) {
-      await run('release', [keys.reservation(reservationId), keys.allPending], [reservationId]);
+      await run('release', reservationId);
     },
 
     async get(sessionId) {
       await whenReady(client);
-      const json = await client.hget(keys.session(sessionId), 'record');
-      if (json === null) return undefined;
-      const record = parseRecord(json);
-      return record.expiresAt + retentionSlackMs > now() ? record : undefined;
+      const [json, lapse] = await Promise.all([
+        client.hget(`${prefix}session:${sessionId}`, 'record'),
+        client.zscore(`${prefix}sessions`, sessionId),
+      ]);
+      if (json === null || lapse === null || Number(lapse) <= now()) return undefined;
+      return parseRecord(json);
     },
 
     async listByUser(userId) {
-      const reply = (await run(
-        'listUser',
-        [keys.userSessions(userId)],
-        [now(), keys.sessionPrefix],
-      )) as string[];
+      const reply = (await run('listUser', now(), userId)) as string[];
       return reply.map(parseRecord).sort(newestFirst);
     },
 
-    async remove(sessionId, userId) {
-      const owner = userId === undefined ? '' : keys.userSessions(userId);
-      const json = (await run(
-        'remove',
-        [keys.session(sessionId), keys.allSessions],
-        [now(), sessionId, owner],
-      )) as string | null;
-      return json === null ? undefined : parseRecord(json);
+    async listAll(limit) {
+      const reply = (await run('listAll', now(), Math.max(0, Math.floor(limit)))) as string[];
+      return reply.map(parseRecord);
     },
 
     async countAll() {
       await whenReady(client);
-      return client.zcount(keys.allSessions, `(${now()}`, '+inf');
+      return client.zcount(`${prefix}sessions`, `(${now()}`, '+inf');
     },
 
-    async idempotencyBegin(userId, key, fingerprint, pendingTtlMs): Promise<IdempotencyBegin> {
-      const reply = (await run(
-        'idempotencyBegin',
-        [keys.idempotency(userId, key)],
-        [now(), fingerprint, positiveMs(pendingTtlMs)],
-      )) as [string, string, string | null] | null;
-      if (reply === null) return { state: 'started' };
-      const [state, storedFingerprint, response] = reply;
-      if (storedFingerprint !== fingerprint) return { state: 'mismatch' };
-      if (state === 'completed' && response !== null) {
-        return { state: 'completed', response: JSON.parse(response) as StoredResponse };
+    async requestEnd(req) {
+      const known = req.known?.sessionId === req.sessionId ? JSON.stringify(req.known) : '';
+      const json = (await run(
+        'requestEnd',
+        now(),
+        req.sessionId,
+        req.reason,
+        req.ownerId ?? '',
+        req.dueAt,
+        known,
+      )) as string | null;
+      return json === null ? undefined : parseRecord(json);
+    },
+
+    async finishEnd(sessionId) {
+      const json = (await run('finishEnd', now(), sessionId)) as string | null;
+      return json === null ? undefined : parseRecord(json);
+    },
+
+    async sweepExpired(limit) {
+      const reply = (await run('sweepExpired', now(), Math.max(0, Math.floor(limit)))) as string[];
+      return reply.map(parseRecord);
+    },
+
+    async enqueue(job) {
+      await run(
+        'enqueue',
+        job.id,
+        job.topic,
+        job.partition,
+        JSON.stringify(job.payload),
+        job.dropAt,
+        job.dueAt,
+      );
+    },
+
+    async claimJobs(limit, leaseMs): Promise<Job[]> {
+      const flat = (await run(
+        'claim',
+        now(),
+        Math.max(0, Math.floor(limit)),
+        positiveMs(leaseMs),
+      )) as string[];
+      const jobs: Job[] = [];
+      for (let i = 0; i + 5 < flat.length; i += 6) {
+        const [id, topic, partition, payload, dropAt, attempts] = flat.slice(i, i + 6) as string[];
+        jobs.push({
+          id: id!,
+          topic: topic as JobTopic,
+          partition: partition!,
+          payload: JSON.parse(payload!) as unknown,
+          dropAt: Number(dropAt),
+          attempts: Number(attempts),
+        });
       }
-      return { state: 'in-progress' };
+      return jobs;
+    },
+
+    async ackJob(jobId) {
+      await run('ack', jobId, now());
+    },
+
+    async retryJob(jobId, dueAt) {
+      await run('retry', jobId, dueAt);
+    },
+
+    async queueDepth() {
+      await whenReady(client);
+      const counts = await client.hgetall(`${prefix}q:depth`);
+      return Object.fromEntries(JOB_TOPICS.map((topic) => [topic, Number(counts[topic] ?? 0)])) as Record<
+        JobTopic,
+        number
+      >;
+    },
+
+    async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
+      const [state, response] = (await run(
+        'idempotencyBegin',
+        idempotencyKey(userId, key),
+        now(),
+        fingerprint,
+        positiveMs(pendingTtlMs),
+        attemptId,
+      )) as [string, string?];
+      if (state === 'completed' && response !== undefined)
+        return { state, response: JSON.parse(response) as StoredResponse };
+      if (state === 'mismatch' || state === 'in-progress') return { state };
+      return { state: 'started' };
     },
 
     async idempotencyComplete(userId, key, response, ttlMs) {
       await run(
         'idempotencyComplete',
-        [keys.idempotency(userId, key)],
-        [now(), JSON.stringify(response), positiveMs(ttlMs)],
+        idempotencyKey(userId, key),
+        now(),
+        JSON.stringify(response),
+        positiveMs(ttlMs),
       );
     },
 
-    async idempotencyAbandon(userId, key) {
-      await run('idempotencyAbandon', [keys.idempotency(userId, key)], []);
+    async idempotencyAbandon(userId, key, attemptId) {
+      await run('idempotencyAbandon', idempotencyKey(userId, key), attemptId);
     },
 
-    rateLimitStore(prefix) {
-      return new RedisStore({ prefix: `${keys.prefix}rl:${prefix}`, sendCommand: rateLimitCommands(client) });
+    rateLimitStore(limiterPrefix) {
+      return new RedisStore({
+        prefix: `${prefix}rl:${limiterPrefix}`,
+        sendCommand: rateLimitCommands(client),
+      });
     },
 
     async ping() {
@@ -179,32 +259,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   };
 }
 
-function keyspace(prefix: string) {
-  return {
-    prefix,
-    /** Sorted set: sessionId → lapse time (expiresAt + retention slack), all users. */
-    allSessions: `${prefix}sessions`,
-    /** Sorted set: reservationId → lapse time, all users. */
-    allPending: `${prefix}pending`,
-    sessionPrefix: `${prefix}session:`,
-    /** Hash: `record` (JSON SessionRecord), `owner` (the owner's user-sessions key). */
-    session: (sessionId: string) => `${prefix}session:${sessionId}`,
-    /** Sorted set: sessionId → lapse time, one user. */
-    userSessions: (userId: string) => `${prefix}user-sessions:${userId}`,
-    /** Sorted set: reservationId → lapse time, one user. */
-    userPending: (userId: string) => `${prefix}user-pending:${userId}`,
-    /** String: the owner's user-pending key, TTL = the reservation's. */
-    reservation: (reservationId: string) => `${prefix}reservation:${reservationId}`,
-    /**
-     * Hash: state, fingerprint, lapse, response. The key part is escaped so that it holds no `:`,
-     * which keeps (user, key) pairs from colliding whatever the user id contains.
-     */
-    idempotency: (userId: string, key: string) =>
-      `${prefix}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`,
-  };
-}
-
-function scriptMethod(name: RedisScriptName): string {
+function scriptMethod(name: ScriptName): string {
   return `broker:${name}`;
 }
 

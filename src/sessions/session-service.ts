@@ -1,11 +1,15 @@
+import { randomUUID } from 'node:crypto';
 import type { Config, EngineType, Profile } from '../config/types';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
-import type { AvaturnCreateRequest, AvaturnGateway, CredentialMinter } from '../upstreams/types';
-import { storeUnavailable, type SessionRecord, type SessionStore } from './store';
-import type { Terminator } from './terminator';
+import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import { UpstreamError } from '../upstreams/upstream-error';
+import { untilAborted } from './until-aborted';
+import type { SessionRecord, SessionStore } from './store';
+import type { Terminations } from './terminations';
 
 export interface CreatedSession {
   record: SessionRecord;
@@ -15,8 +19,13 @@ export interface CreatedSession {
 export interface CreateSessionInput {
   userId: string;
   profileName: string;
-  /** Aborts work that is safe to abandon (minting) when the caller no longer wants the result. */
-  signal?: AbortSignal;
+  /** Aborts when the client has hung up before its answer was written. */
+  clientGone?: AbortSignal;
+  /**
+   * Keep the session when the client hangs up (it sent an Idempotency-Key and can collect it);
+   * otherwise a session whose client left is ended at once.
+   */
+  keepIfClientGone?: boolean;
 }
 
 export interface SessionServiceDeps {
@@ -24,7 +33,7 @@ export interface SessionServiceDeps {
   store: SessionStore;
   minters: Partial<Record<EngineType, CredentialMinter>>;
   avaturn: AvaturnGateway;
-  terminator: Terminator;
+  terminations: Terminations;
   metrics: Metrics;
   logger: Logger;
   clock: () => number;
@@ -32,19 +41,18 @@ export interface SessionServiceDeps {
 
 export type SessionService = ReturnType<typeof createSessionService>;
 
-export function avaturnCreateRequest(profile: Profile, engine: AvaturnCreateRequest['conversation_engine']) {
-  const request: AvaturnCreateRequest = {
-    conversation_engine: engine,
-    max_duration: profile.maxDurationSeconds,
-    user_absent_timeout: profile.userAbsentTimeoutSeconds,
-  };
-  if (profile.avatar.avatarId !== undefined) request.avatar_id = profile.avatar.avatarId;
-  if (profile.avatar.background !== undefined) request.background = profile.avatar.background;
-  return request;
-}
+const clientGoneError = () => new AppError('invalid-request', 'The client closed the connection.');
 
+/**
+ * Owns every workflow that spends money: creating a session (reserve a slot, end what it replaces,
+ * mint, create, register, and compensate on any failure), ending one, and listing them. Routes only
+ * translate HTTP in and out.
+ */
 export function createSessionService(deps: SessionServiceDeps) {
-  const { config, store, terminator, logger, metrics, clock } = deps;
+  const { config, store, terminations, logger, metrics, clock } = deps;
+  const { limits, timeouts } = config;
+  /** A reservation outlives the create by a margin, so that only a crashed replica's lapses. */
+  const reservationTtlMs = timeouts.sessionCreateDeadlineMs + 30_000;
 
   function profileNamed(name: string): Profile {
     const profile = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
@@ -53,49 +61,15 @@ export function createSessionService(deps: SessionServiceDeps) {
     return profile;
   }
 
-  async function reserve(userId: string) {
-    const { limits, timeouts } = config;
-    const result = await store
-      .reserve({
-        userId,
-        perUserCap: limits.maxSessionsPerUser,
-        globalCap: limits.maxSessionsTotal,
-        policy: limits.sessionLimitPolicy,
-        reservationTtlMs: timeouts.sessionCreateDeadlineMs + 30_000,
-      })
-      .catch((err: unknown) => {
-        throw storeUnavailable(err);
-      });
-    if (!result.ok) {
-      const detail =
-        result.reason === 'user-cap'
-          ? 'You already hold the most sessions allowed; end one first.'
-          : 'The service is at its session capacity; try again later.';
-      throw new AppError('session-limit', detail, {
-        retryAfterSeconds: result.reason === 'user-cap' ? 5 : 30,
-      });
-    }
-    await Promise.all(
-      result.evicted.map((old) =>
-        terminator
-          .terminateNow(old.sessionId, 'replaced')
-          .catch(() => terminator.compensate(old.sessionId, 'replaced')),
-      ),
-    );
-    return result.reservationId;
-  }
-
   async function create(input: CreateSessionInput): Promise<CreatedSession> {
     const profile = profileNamed(input.profileName);
-    const minter = deps.minters[profile.engine.type];
-    if (minter === undefined) throw new Error(`no minter for engine ${profile.engine.type}`);
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new AppError('upstream-timeout', 'The session could not be created in time.')),
-      config.timeouts.sessionCreateDeadlineMs,
+      timeouts.sessionCreateDeadlineMs,
     );
     try {
-      return await createWithin(profile, minter, input, deadline.signal);
+      return await createWithin(profile, input, deadline.signal);
     } catch (err) {
       metrics.createFailures.inc({ code: isAppError(err) ? err.code : 'internal' });
       throw err;
@@ -106,83 +80,140 @@ export function createSessionService(deps: SessionServiceDeps) {
 
   async function createWithin(
     profile: Profile,
-    minter: CredentialMinter,
     input: CreateSessionInput,
     deadline: AbortSignal,
   ): Promise<CreatedSession> {
+    const { userId, clientGone } = input;
+    const minter = deps.minters[profile.engine.type];
+    if (minter === undefined) throw new Error(`no minter for engine ${profile.engine.type}`);
     const started = clock();
-    const reservationId = await reserve(input.userId);
-    let createdId: string | undefined;
+    const stillWanted = clientGone ? AbortSignal.any([deadline, clientGone]) : deadline;
+    stillWanted.throwIfAborted();
+
+    const reservationId = randomUUID();
+    const reserving = store.reserve({
+      reservationId,
+      userId,
+      perUserCap: limits.maxSessionsPerUser,
+      globalCap: limits.maxSessionsTotal,
+      policy: limits.sessionLimitPolicy,
+      reservationTtlMs,
+      evictionGraceMs: Math.max(0, timeouts.sessionCreateDeadlineMs - (clock() - started)),
+    });
+    const releaseSlot = () =>
+      reserving
+        .then(() => store.release(reservationId))
+        .catch((err: unknown) =>
+          logger.warn({ err }, 'could not release a reservation; it lapses by itself'),
+        );
+    const reserved = await untilAborted(reserving, deadline).catch((err: unknown) => {
+      void releaseSlot();
+      throw err;
+    });
+    if (!reserved.ok) throw sessionLimit(reserved.reason);
+
+    let created: SessionRecord | undefined;
+    let registering: Promise<void> | undefined;
+    let token: string;
     try {
-      const mintSignal = input.signal ? AbortSignal.any([deadline, input.signal]) : deadline;
-      const engine = await minter.mint(profile, { userId: input.userId, signal: mintSignal });
-      mintSignal.throwIfAborted();
+      await endVictims(reserved.victims, deadline);
+      const engine = await minter.mint(profile, { userId, signal: stillWanted });
+      stillWanted.throwIfAborted();
       // Only the deadline may abort a create: a caller who left must not lose us the session id.
       const session = await deps.avaturn
         .createSession(avaturnCreateRequest(profile, engine), { signal: deadline })
         .catch((err: unknown) => {
-          if (err instanceof UnusableSessionError) createdId = err.sessionId;
+          if (err instanceof UnusableSessionError) created = recordOf(err.sessionId, profile, userId);
           throw err;
         });
-      createdId = session.sessionId;
-      const createdAt = clock();
-      const record: SessionRecord = {
-        sessionId: session.sessionId,
-        userId: input.userId,
-        profile: profile.name,
-        engine: profile.engine.type,
-        createdAt,
-        expiresAt: createdAt + profile.maxDurationSeconds * 1000,
-      };
-      await store.commit(reservationId, record).catch((err: unknown) => {
-        throw storeUnavailable(err);
-      });
-      metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
-      metrics.createDuration.observe({ engine: profile.engine.type }, (clock() - started) / 1000);
-      logger.info(
-        { sessionId: record.sessionId, profile: profile.name, userId: input.userId },
-        'session created',
-      );
-      return { record, token: session.token };
+      created = recordOf(session.sessionId, profile, userId);
+      token = session.token;
+      registering = store.commit(reservationId, created);
+      await untilAborted(registering, deadline);
     } catch (err) {
-      if (createdId !== undefined) void terminator.compensate(createdId, 'compensation');
-      await store.release(reservationId).catch((releaseErr: unknown) => {
-        logger.warn({ err: releaseErr }, 'could not release a reservation; it lapses by itself');
-      });
+      const orphan = created;
+      if (orphan !== undefined) {
+        // Registered or not (the commit may still land), it must end: the queue takes either.
+        void (registering ?? Promise.resolve())
+          .catch(() => undefined)
+          .then(() => terminations.compensate(orphan, 'compensated'));
+      }
+      void releaseSlot();
       throw err;
     }
+    metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
+    metrics.createDuration.observe({ engine: profile.engine.type }, (clock() - started) / 1000);
+    logger.info({ sessionId: created.sessionId, profile: profile.name, userId }, 'session created');
+    handOver(created, input);
+    return { record: created, token };
   }
 
-  /** Ends a session that was created but will never reach its owner (they left, no Idempotency-Key). */
-  async function abandon(record: SessionRecord): Promise<void> {
-    const removed = await store.remove(record.sessionId).catch(() => record);
-    if (removed !== undefined) await terminator.compensate(record.sessionId, 'compensation');
-  }
-
-  async function terminate(userId: string, sessionId: string): Promise<void> {
-    const record = await store.get(sessionId).catch((err: unknown) => {
-      throw storeUnavailable(err);
-    });
-    if (record === undefined || record.userId !== userId) {
-      throw new AppError('not-found', 'No such session.');
-    }
-    await terminator.terminateNow(sessionId, 'user');
-    await store.remove(sessionId, userId).catch((err: unknown) => {
-      logger.warn(
-        { err, sessionId },
-        'terminated upstream but could not unregister; the record lapses by itself',
+  /**
+   * replace-oldest: the sessions this one replaces must be confirmed ended before it is created, so
+   * that the user is never above the cap upstream. What cannot be ended in time stays registered
+   * and queued, and this create fails with 503.
+   */
+  async function endVictims(victims: SessionRecord[], deadline: AbortSignal): Promise<void> {
+    if (victims.length === 0) return;
+    await Promise.all(
+      victims.map((victim) => terminations.attempt(victim, 'replaced', { signal: deadline, retries: 2 })),
+    ).catch((err: unknown) => {
+      const retryAfterMs = err instanceof UpstreamError ? err.retryAfterMs : undefined;
+      throw new AppError(
+        'upstream-unavailable',
+        'Your previous session could not be ended in time; try again shortly.',
+        { cause: err, retryAfterSeconds: Math.max(1, Math.ceil((retryAfterMs ?? 5_000) / 1000)) },
       );
     });
+  }
+
+  /** Without an Idempotency-Key nobody can collect a session whose client left: end it. */
+  function handOver(record: SessionRecord, input: CreateSessionInput): void {
+    const { clientGone } = input;
+    if (clientGone === undefined || input.keepIfClientGone) return;
+    const abandon = () => void terminations.compensate(record, 'abandoned');
+    if (clientGone.aborted) {
+      abandon();
+      throw clientGoneError();
+    }
+    clientGone.addEventListener('abort', abandon, { once: true });
+  }
+
+  function recordOf(sessionId: string, profile: Profile, userId: string): SessionRecord {
+    const createdAt = clock();
+    return {
+      sessionId,
+      userId,
+      profile: profile.name,
+      engine: profile.engine.type,
+      createdAt,
+      expiresAt: createdAt + profile.maxDurationSeconds * 1000,
+    };
+  }
+
+  /** The caller's own session; a foreign or unknown id is not-found, with no upstream call. */
+  async function end(userId: string, sessionId: string): Promise<void> {
+    const record = await terminations.end(sessionId, 'user', { ownerId: userId });
+    if (record === undefined) throw new AppError('not-found', 'No such session.');
   }
 
   async function list(userId: string): Promise<SessionRecord[]> {
-    const records = await store.listByUser(userId).catch((err: unknown) => {
-      throw storeUnavailable(err);
-    });
+    const records = await store.listByUser(userId);
     // Past max_duration Avaturn has ended it, even if the record is still within its slack.
     const now = clock();
     return records.filter((record) => record.expiresAt > now);
   }
 
-  return { create, abandon, terminate, list, profileNamed };
+  return { create, end, list, profileNamed };
+}
+
+function sessionLimit(reason: 'user-cap' | 'global-cap'): AppError {
+  const userCap = reason === 'user-cap';
+  return new AppError(
+    'session-limit',
+    userCap
+      ? 'You already hold the most sessions allowed; end one first.'
+      : 'The service is at its session capacity; try again later.',
+    { retryAfterSeconds: userCap ? 5 : 30 },
+  );
 }

@@ -1,6 +1,6 @@
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { EngineType, SessionLimitPolicy } from '../config/types';
-import { AppError } from '../errors';
+import type { EndReason } from './end-reasons';
 
 /** A live session the broker created and is accountable for. Times are epoch milliseconds. */
 export interface SessionRecord {
@@ -13,6 +13,8 @@ export interface SessionRecord {
 }
 
 export interface ReserveRequest {
+  /** Named by the caller, so that a retry after a lost reply gets the same answer. */
+  reservationId: string;
   userId: string;
   /** Live sessions plus pending reservations one user may hold. */
   perUserCap: number;
@@ -21,17 +23,19 @@ export interface ReserveRequest {
   policy: SessionLimitPolicy;
   /** How long an uncommitted reservation holds its slot before it lapses by itself (crashed replica). */
   reservationTtlMs: number;
+  /** How long the caller has to end evicted sessions itself before the termination queue takes them. */
+  evictionGraceMs: number;
 }
 
 export type ReserveResult =
   | {
       ok: true;
-      reservationId: string;
       /**
-       * With `replace-oldest`: the user's oldest sessions, already removed from the registry by this
-       * call (atomically, so no other caller gets them too), that the caller must terminate upstream.
+       * With `replace-oldest`: the user's sessions that must end before the new one may be created.
+       * They stay registered (listed, deletable) and were queued for termination in the same atomic
+       * step; the caller ends them (finishEnd once Avaturn confirms) or leaves them to the queue.
        */
-      evicted: SessionRecord[];
+      victims: SessionRecord[];
     }
   | { ok: false; reason: 'user-cap' | 'global-cap' };
 
@@ -47,10 +51,57 @@ export interface StoredResponse {
   body: unknown;
 }
 
+/** Kinds of work the durable queue carries; each has one handler in the queue worker. */
+export const JOB_TOPICS = ['terminate', 'event'] as const;
+export type JobTopic = (typeof JOB_TOPICS)[number];
+
+/**
+ * Work that must happen even if this process dies: ending a session, delivering an event. Jobs of one
+ * partition run one at a time, in the order they were enqueued.
+ */
+export interface Job {
+  id: string;
+  topic: JobTopic;
+  partition: string;
+  payload: unknown;
+  /** After this (epoch ms) the job is pointless and is dropped instead of tried again. */
+  dropAt: number;
+  /** Failed attempts so far. */
+  attempts: number;
+}
+
+export interface NewJob extends Omit<Job, 'attempts'> {
+  /** Not before this time (epoch ms). */
+  dueAt: number;
+}
+
+export interface EndRequest {
+  sessionId: string;
+  reason: EndReason;
+  /** Only end it if it belongs to this user; otherwise nothing changes and undefined is returned. */
+  ownerId?: string;
+  /** When the queue's worker may first try (the caller tries at once itself). */
+  dueAt: number;
+  /**
+   * The session as the caller knows it, for one that was never registered (a compensation): it is
+   * queued all the same, and dropped once past its expiresAt. Ignored when the session is registered.
+   */
+  known?: SessionRecord;
+}
+
+/** What a termination job carries: enough to end the session and to report on it afterwards. */
+export interface TerminationPayload {
+  reason: EndReason;
+  record: SessionRecord;
+}
+
+export const terminationJobId = (sessionId: string) => `terminate:${sessionId}`;
+
 /**
  * Everything that must hold across requests and across replicas: the session registry, the
- * concurrency slots and the idempotency keys. Every method is atomic with respect to every other
- * caller of the same backing store.
+ * concurrency slots, the idempotency keys and the durable job queue. Every method is atomic with
+ * respect to every other caller of the same backing store, and safe to call again with the same
+ * arguments after a reply was lost (the second call gets the first call's answer, or a no-op).
  */
 export interface SessionStore {
   readonly kind: 'memory' | 'redis';
@@ -58,34 +109,61 @@ export interface SessionStore {
   /** Take a slot for a session about to be created; see ReserveResult. */
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /**
-   * Turn a reservation into a registered session. The record lapses by itself at
-   * `record.expiresAt + retentionSlackMs`. Throws if the reservation no longer exists.
+   * Turn a reservation into a registered session, which lapses by itself at `expiresAt +
+   * retentionSlackMs`. Committing the same reservation with the same record again is a no-op.
+   * Throws ReservationLostError if the reservation lapsed or was released.
    */
   commit(reservationId: string, record: SessionRecord): Promise<void>;
   /** Give a reservation's slot back. Idempotent; unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
 
   get(sessionId: string): Promise<SessionRecord | undefined>;
-  /** The user's live sessions, newest first. */
+  /** The user's registered sessions (those being ended too), newest first. */
   listByUser(userId: string): Promise<SessionRecord[]>;
-  /**
-   * Remove a session if it is owned by `userId` (or by anyone when `userId` is omitted).
-   * Returns the removed record, or undefined if it was not there (or not theirs). Exactly one
-   * concurrent caller gets the record back.
-   */
-  remove(sessionId: string, userId?: string): Promise<SessionRecord | undefined>;
-  /** Live sessions across all users (for metrics and the global cap). */
+  /** Every registered session, newest first, at most `limit`. */
+  listAll(limit: number): Promise<SessionRecord[]>;
+  /** Registered sessions across all users. */
   countAll(): Promise<number>;
+
+  /**
+   * Queues the session's termination (once: a second request changes nothing). A registered
+   * session stays registered until finishEnd. Returns the registered record, or undefined when
+   * the session is not registered (or not `ownerId`'s: then nothing is queued either).
+   */
+  requestEnd(req: EndRequest): Promise<SessionRecord | undefined>;
+  /**
+   * Avaturn confirmed the session ended (or it is past saving): unregister it and drop its
+   * termination job. Returns the record it removed, if it was registered.
+   */
+  finishEnd(sessionId: string): Promise<SessionRecord | undefined>;
+  /** Unregisters up to `limit` sessions whose lapse time has passed and returns them. */
+  sweepExpired(limit: number): Promise<SessionRecord[]>;
+
+  /** Adds a job; a job id already queued is left as it is. */
+  enqueue(job: NewJob): Promise<void>;
+  /**
+   * Takes up to `limit` due jobs, each the head of its partition, and hides each partition from
+   * other claimers for `leaseMs` (after which a job nobody settled is handed out again).
+   */
+  claimJobs(limit: number, leaseMs: number): Promise<Job[]>;
+  /** The job is done (or dropped): remove it and let its partition's next job run. */
+  ackJob(jobId: string): Promise<void>;
+  /** The job failed: try again at `dueAt`. */
+  retryJob(jobId: string, dueAt: number): Promise<void>;
+  /** Jobs waiting, per topic. */
+  queueDepth(): Promise<Record<JobTopic, number>>;
 
   idempotencyBegin(
     userId: string,
     key: string,
     fingerprint: string,
     pendingTtlMs: number,
+    /** Names this attempt, so that retrying a begin whose reply was lost still answers `started`. */
+    attemptId: string,
   ): Promise<IdempotencyBegin>;
   idempotencyComplete(userId: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
-  /** Forget a started key so that the client may retry it (used when the attempt failed). */
-  idempotencyAbandon(userId: string, key: string): Promise<void>;
+  /** Forget a key this attempt started, so that the client may retry it (the attempt failed). */
+  idempotencyAbandon(userId: string, key: string, attemptId: string): Promise<void>;
 
   /** A store for express-rate-limit sharing this backend; undefined means the library's memory store. */
   rateLimitStore(prefix: string): RateLimitStore | undefined;
@@ -95,12 +173,12 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
+/** A registered session lapses this long after its expiresAt (clock skew between replicas and Avaturn). */
 export const retentionSlackMs = 60_000;
 
-/** What every caller answers when the store cannot be reached: fail closed, retry shortly. */
-export function storeUnavailable(cause: unknown): AppError {
-  return new AppError('not-ready', 'The session store is unreachable; try again shortly.', {
-    cause,
-    retryAfterSeconds: 5,
-  });
+export class ReservationLostError extends Error {
+  constructor() {
+    super('The reservation no longer exists (it lapsed or was released)');
+    this.name = 'ReservationLostError';
+  }
 }

@@ -68,7 +68,8 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   const config = loadConfig(env, { readFile: () => JSON.stringify(profiles) });
   const broker = createApp(config, {
     logger: createLogger('trace', logs),
-    terminationRetryDelaysMs: [20, 40],
+    queue: { intervalMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 },
+    fallbackDelaysMs: [20, 40],
     ...options.deps,
   });
   return {

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import request from 'supertest';
-import { idempotencyKeyPattern } from '../../src/sessions/idempotency';
+import { idempotencyKeyPattern } from '../../src/http/idempotent-replay';
 import { buildTestApp, testJwtSecret, type TestApp } from '../helpers/build-test-app';
 
 /** Limits out of the way, so that every rejection comes from the input itself. */

@@ -98,7 +98,7 @@ describe('secrets', () => {
     );
     await t.http.get('/readyz');
     await t.http.get('/metrics');
-    await t.broker.terminator.settle();
+    await t.broker.terminations.settle();
 
     const logs = t.logs.text;
     expect(t.logs.lines().length).toBeGreaterThan(20);

@@ -139,7 +139,7 @@ describe('POST /session when an upstream fails', () => {
       });
       const res = await create(t);
       expectProblem(res, 502, 'upstream-error');
-      await t.broker.terminator.settle();
+      await t.broker.terminations.settle();
       const terminations = t.sim.ledger().calls.filter((call) => call.route === 'avaturn.terminate');
       expect(terminations.map((call) => call.path)).toEqual(['/api/v1/sessions/orphan_1']);
     });
@@ -236,7 +236,7 @@ describe('POST /session when registering the created session fails', () => {
     try {
       const res = await create(t);
       expectProblem(res, 503, 'not-ready');
-      await t.broker.terminator.settle();
+      await t.broker.terminations.settle();
       expect(t.sim.ledger().sessions).toHaveLength(1);
       expect(t.sim.ledger().sessions[0]).toMatchObject({ state: 'ended', endedBy: 'delete' });
       failCommit = false;

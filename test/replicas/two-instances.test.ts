@@ -67,7 +67,7 @@ describe('two broker replicas sharing one Redis', () => {
       sim.inject({ route: 'avaturn.create', latencyMs: { min: 10, max: 60 }, times: 0 });
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 ? a! : b!, 'alice')));
       for (const res of answers.filter((r) => r.status !== 201)) expectProblem(res, 429, 'session-limit');
-      await Promise.all(replicas.map((r) => r.broker.terminator.settle()));
+      await Promise.all(replicas.map((r) => r.broker.terminations.settle()));
       const live = sim.liveSessions().map((s) => s.sessionId);
       expect(live.length).toBeGreaterThanOrEqual(1);
       expect(live.length).toBeLessThanOrEqual(2);

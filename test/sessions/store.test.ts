@@ -73,11 +73,13 @@ describe('Redis session store', () => {
       const calls: Promise<unknown>[] = [
         store.ping(),
         store.reserve({
+          reservationId: 'r1',
           userId: 'alice',
           perUserCap: 1,
           globalCap: 0,
           policy: 'reject',
           reservationTtlMs: 1_000,
+          evictionGraceMs: 0,
         }),
         store.commit('r1', {
           sessionId: 's1',
@@ -89,9 +91,11 @@ describe('Redis session store', () => {
         }),
         store.listByUser('alice'),
         store.get('s1'),
-        store.remove('s1'),
+        store.requestEnd({ sessionId: 's1', reason: 'user', dueAt: 0 }),
+        store.finishEnd('s1'),
         store.countAll(),
-        store.idempotencyBegin('alice', 'k1', 'fp', 1_000),
+        store.claimJobs(1, 1_000),
+        store.idempotencyBegin('alice', 'k1', 'fp', 1_000, 'a1'),
       ];
       const outcomes = await Promise.all(calls.map((call) => settlesWithin(call)));
       expect(outcomes.map((o) => o.outcome)).toEqual(calls.map(() => 'rejected'));
@@ -120,49 +124,43 @@ describe('Redis session store', () => {
   });
 
   describe('what a crashed replica leaves behind', () => {
-    it('lapses inside Redis itself: once reservations and sessions lapse, no key under the prefix remains', async () => {
+    const reserveFor = (store: SessionStore, reservationId: string, userId: string, ttlMs: number) =>
+      store.reserve({
+        reservationId,
+        userId,
+        perUserCap: 2,
+        globalCap: 2,
+        policy: 'reject',
+        reservationTtlMs: ttlMs,
+        evictionGraceMs: 0,
+      });
+
+    it('lapses inside Redis itself: slots free up, and once swept no key under the prefix remains', async () => {
       const keyPrefix = uniquePrefix();
       const crashed = openStore({ keyPrefix });
       const survivor = openStore({ keyPrefix });
       const now = Date.now();
-      const reserved = await crashed.reserve({
-        userId: 'alice',
-        perUserCap: 2,
-        globalCap: 2,
-        policy: 'reject',
-        reservationTtlMs: 300,
-      });
-      if (!reserved.ok) throw new Error('reserve refused');
-      await crashed.commit(reserved.reservationId, {
+      await reserveFor(crashed, 'r1', 'alice', 300);
+      const session = {
         sessionId: 's1',
         userId: 'alice',
         profile: 'default',
-        engine: 'cartesia',
+        engine: 'cartesia' as const,
         createdAt: now,
         expiresAt: now - retentionSlackMs + 400,
-      });
-      await crashed.reserve({
-        userId: 'alice',
-        perUserCap: 2,
-        globalCap: 2,
-        policy: 'reject',
-        reservationTtlMs: 300,
-      });
-      await crashed.idempotencyBegin('alice', 'k1', 'fp', 300);
+      };
+      await crashed.commit('r1', session);
+      await reserveFor(crashed, 'r2', 'alice', 300);
+      await crashed.idempotencyBegin('alice', 'k1', 'fp', 300, 'a1');
       expect((await keysUnder(keyPrefix)).length).toBeGreaterThan(0);
-      expect(
-        await survivor.reserve({
-          userId: 'bob',
-          perUserCap: 1,
-          globalCap: 2,
-          policy: 'reject',
-          reservationTtlMs: 50,
-        }),
-      ).toEqual({ ok: false, reason: 'global-cap' });
+      expect(await reserveFor(survivor, 'r3', 'bob', 50)).toEqual({ ok: false, reason: 'global-cap' });
 
       await new Promise((resolve) => setTimeout(resolve, 600));
-      expect(await keysUnder(keyPrefix)).toEqual([]);
       expect(await survivor.countAll()).toBe(0);
+      expect((await reserveFor(survivor, 'r4', 'bob', 50)).ok).toBe(true);
+      await survivor.release('r4');
+      expect(await survivor.sweepExpired(10)).toEqual([session]);
+      expect(await keysUnder(keyPrefix)).toEqual([]);
     });
   });
 

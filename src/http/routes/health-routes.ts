@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { AppError } from '../../errors';
-import { storeUnavailable, type SessionStore } from '../../sessions/store';
+import { storeUnavailable } from '../../sessions/guarded-store';
+import type { SessionStore } from '../../sessions/store';
 
 const readinessTimeoutMs = 1000;
 

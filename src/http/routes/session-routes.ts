@@ -1,10 +1,16 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors';
-import { assertIdempotencyKey, fingerprintOf, runIdempotent } from '../../sessions/idempotency';
 import { isSessionId } from '../../sessions/session-id';
 import type { CreatedSession, SessionService } from '../../sessions/session-service';
 import type { SessionRecord, SessionStore, StoredResponse } from '../../sessions/store';
 import { userOf } from '../auth';
+import { clientGoneOf } from '../client-gone';
+import {
+  assertIdempotencyKey,
+  fingerprintOf,
+  runIdempotent,
+  type IdempotentOutcome,
+} from '../idempotent-replay';
 import { jsonBody } from '../json-body';
 import { parseCreateSessionBody } from '../schemas';
 
@@ -36,16 +42,6 @@ function send(res: Response, response: StoredResponse, replayed: boolean): void 
   res.status(response.status).json(response.body);
 }
 
-/** Aborts when the client hangs up before its response was fully written. */
-function clientGoneSignal(res: Response): AbortSignal {
-  const controller = new AbortController();
-  res.on('close', () => {
-    if (!res.writableFinished)
-      controller.abort(new AppError('invalid-request', 'The client closed the connection.'));
-  });
-  return controller.signal;
-}
-
 function listItem(record: SessionRecord) {
   return {
     session_id: record.sessionId,
@@ -71,33 +67,26 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
       const key = assertIdempotencyKey(req.get('idempotency-key'));
       const profileName = body.profile ?? 'default';
       service.profileNamed(profileName);
-      const gone = clientGoneSignal(res);
-
-      if (key !== undefined) {
-        // The session is kept even if the client leaves: a retry with the same key collects it.
-        const outcome = await runIdempotent(
-          deps.store,
-          {
-            userId,
-            key,
-            fingerprint: fingerprintOf({ profile: profileName }),
-            pendingTtlMs: deps.pendingIdempotencyTtlMs,
-          },
-          async () => createdResponse(await service.create({ userId, profileName })),
+      const clientGone = clientGoneOf(res);
+      const produce = async () =>
+        createdResponse(
+          await service.create({ userId, profileName, clientGone, keepIfClientGone: key !== undefined }),
         );
-        if (!gone.aborted) send(res, outcome.response, outcome.replayed);
-        return;
-      }
-
-      const created = await service.create({ userId, profileName, signal: gone });
-      // Nobody can collect this session any more: end it rather than leave it running.
-      const abandon = () => void service.abandon(created.record);
-      if (gone.aborted) {
-        abandon();
-        return;
-      }
-      gone.addEventListener('abort', abandon, { once: true });
-      send(res, createdResponse(created), false);
+      // With a key the session is kept even if the client leaves: a retry with the same key collects it.
+      const outcome: IdempotentOutcome =
+        key === undefined
+          ? { replayed: false, response: await produce() }
+          : await runIdempotent(
+              deps.store,
+              {
+                userId,
+                key,
+                fingerprint: fingerprintOf({ profile: profileName }),
+                pendingTtlMs: deps.pendingIdempotencyTtlMs,
+              },
+              produce,
+            );
+      if (!clientGone.aborted) send(res, outcome.response, outcome.replayed);
     },
   );
 
@@ -105,7 +94,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     const userId = userOf(req);
     const id = req.params.id;
     if (!isSessionId(id)) throw new AppError('not-found', 'No such session.');
-    await service.terminate(userId, id);
+    await service.end(userId, id);
     res.set('Cache-Control', 'no-store').status(204).end();
   });
 

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import { storeUnavailable, type SessionStore, type StoredResponse } from './store';
+import type { SessionStore, StoredResponse } from '../sessions/store';
 
 export const idempotencyKeyPattern = /^[\x20-\x7E]{1,255}$/;
 /** Completed keys are kept this long (the contract's minimum). */
@@ -33,11 +33,14 @@ export async function runIdempotent(
   scope: { userId: string; key: string; fingerprint: string; pendingTtlMs: number },
   produce: () => Promise<StoredResponse>,
 ): Promise<IdempotentOutcome> {
-  const begun = await store
-    .idempotencyBegin(scope.userId, scope.key, scope.fingerprint, scope.pendingTtlMs)
-    .catch((cause: unknown) => {
-      throw storeUnavailable(cause);
-    });
+  const attemptId = randomUUID();
+  const begun = await store.idempotencyBegin(
+    scope.userId,
+    scope.key,
+    scope.fingerprint,
+    scope.pendingTtlMs,
+    attemptId,
+  );
   switch (begun.state) {
     case 'completed':
       return { replayed: true, response: begun.response };
@@ -57,7 +60,7 @@ export async function runIdempotent(
   try {
     response = await produce();
   } catch (err) {
-    await store.idempotencyAbandon(scope.userId, scope.key).catch(() => undefined);
+    await store.idempotencyAbandon(scope.userId, scope.key, attemptId).catch(() => undefined);
     throw err;
   }
   // The session exists and is registered: a store hiccup here must not cost the caller their answer.

@@ -1,0 +1,83 @@
+import { MinHeap } from './min-heap';
+import { JOB_TOPICS, type Job, type JobTopic, type NewJob } from './store';
+
+interface Partition {
+  /** When its head job may next be claimed. */
+  dueAt: number;
+  jobIds: string[];
+}
+
+/**
+ * The durable queue's in-process twin (no REDIS_URL): partitions of FIFO jobs, a heap of partitions
+ * by due time. Synchronous, so the memory store can queue work in the same step as a registry change.
+ */
+export function createMemoryQueue(now: () => number) {
+  const jobs = new Map<string, Job>();
+  const partitions = new Map<string, Partition>();
+  const due = new MinHeap<string>();
+  const depth = Object.fromEntries(JOB_TOPICS.map((topic) => [topic, 0])) as Record<JobTopic, number>;
+
+  function schedule(name: string, partition: Partition, at: number): void {
+    partition.dueAt = at;
+    due.push(at, name);
+  }
+
+  function remove(jobId: string): void {
+    const job = jobs.get(jobId);
+    if (!job) return;
+    jobs.delete(jobId);
+    depth[job.topic] -= 1;
+    const partition = partitions.get(job.partition);
+    if (!partition) return;
+    partition.jobIds = partition.jobIds.filter((id) => id !== jobId);
+    if (partition.jobIds.length === 0) partitions.delete(job.partition);
+    else schedule(job.partition, partition, now());
+  }
+
+  return {
+    has: (jobId: string) => jobs.has(jobId),
+
+    enqueue(job: NewJob): void {
+      if (jobs.has(job.id)) return;
+      const { dueAt, ...rest } = job;
+      jobs.set(job.id, { ...structuredClone(rest), attempts: 0 });
+      depth[job.topic] += 1;
+      const partition = partitions.get(job.partition);
+      if (partition) partition.jobIds.push(job.id);
+      else {
+        const fresh = { dueAt, jobIds: [job.id] };
+        partitions.set(job.partition, fresh);
+        schedule(job.partition, fresh, dueAt);
+      }
+    },
+
+    claim(limit: number, leaseMs: number): Job[] {
+      const at = now();
+      const claimed: Job[] = [];
+      while (claimed.length < limit) {
+        const entry = due.popDue(at);
+        if (!entry) break;
+        const partition = partitions.get(entry.key);
+        // Stale: the partition is gone, or was rescheduled since this entry was pushed.
+        if (!partition || partition.dueAt !== entry.at) continue;
+        const job = jobs.get(partition.jobIds[0] ?? '');
+        if (!job) continue;
+        schedule(entry.key, partition, at + leaseMs);
+        claimed.push(structuredClone(job));
+      }
+      return claimed;
+    },
+
+    ack: remove,
+
+    retry(jobId: string, dueAt: number): void {
+      const job = jobs.get(jobId);
+      if (!job) return;
+      job.attempts += 1;
+      const partition = partitions.get(job.partition);
+      if (partition && partition.jobIds[0] === jobId) schedule(job.partition, partition, dueAt);
+    },
+
+    depth: (): Record<JobTopic, number> => ({ ...depth }),
+  };
+}
