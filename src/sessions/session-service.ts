@@ -2,8 +2,9 @@ import type { Config, EngineType, Profile } from '../config/types';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
-import type { AvaturnCreateRequest, AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { storeUnavailable, type SessionRecord, type SessionStore } from './store';
 import type { Terminator } from './terminator';
 
@@ -31,17 +32,6 @@ export interface SessionServiceDeps {
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
-
-export function avaturnCreateRequest(profile: Profile, engine: AvaturnCreateRequest['conversation_engine']) {
-  const request: AvaturnCreateRequest = {
-    conversation_engine: engine,
-    max_duration: profile.maxDurationSeconds,
-    user_absent_timeout: profile.userAbsentTimeoutSeconds,
-  };
-  if (profile.avatar.avatarId !== undefined) request.avatar_id = profile.avatar.avatarId;
-  if (profile.avatar.background !== undefined) request.background = profile.avatar.background;
-  return request;
-}
 
 export function createSessionService(deps: SessionServiceDeps) {
   const { config, store, terminator, logger, metrics, clock } = deps;
