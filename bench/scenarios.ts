@@ -1,8 +1,8 @@
 import { SignJWT } from 'jose';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { Config } from '../src/config/types';
-import { avaturnCreateRequest } from '../src/upstreams/avaturn-create-request';
 import type { Simulator } from '../src/simulator';
+import { avaturnCreateRequest } from '../src/upstreams/avaturn-create-request';
 import { clientSecretRequest } from '../src/upstreams/openai-minter';
 import type { AvaturnCreateRequest } from '../src/upstreams/types';
 import type { Iteration } from './load';
@@ -72,6 +72,7 @@ export function baselineIteration(
       const answer = await call(pool, 'POST', `${sim.url}/v1/realtime/client_secrets`, 200, auth, body);
       return { type: 'openai-realtime', client_secret: field(answer, 'value') };
     }
+    if (engine.type !== 'cartesia') throw new Error(`no baseline for the ${engine.type} engine`);
     const headers = {
       authorization: `Bearer ${sim.keys.cartesia}`,
       'cartesia-version': config.cartesia.version,

@@ -53,6 +53,11 @@ export function baseUrlVar(fallback: string) {
     .default(fallback);
 }
 
+/** An HS256 key: any bytes, but at least 32 of them (RFC 7518 section 3.2 asks for the hash size). */
+export const hmacKey = z
+  .string()
+  .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, { error: 'must be at least 32 bytes' });
+
 /** Header-bound secrets: a stray newline from a copy-paste would otherwise fail only at request time. */
 export const headerSecret = z
   .string({ error: 'is required' })

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { checkEngineRequirements } from './engine-requirements';
 import {
   baseUrlVar,
   corsOrigins,
   enumVar,
   headerSecret,
+  hmacKey,
   httpUrl,
   integerVar,
   parseUrl,
@@ -16,10 +18,10 @@ import { describeIssue } from './problems';
 import {
   BACKGROUNDS,
   defaultProfiles,
-  ENGINES,
   readProfilesFile,
+  RENDER_MODELS,
+  SESSION_ENGINES,
   toProfiles,
-  type ProfilesFile,
 } from './profiles-file';
 import type { Config } from './types';
 
@@ -48,6 +50,7 @@ const UNTRIMMED = new Set([
   'CARTESIA_API_KEY',
   'AUTH_JWT_SECRET',
   'METRICS_TOKEN',
+  'EXTERNAL_ENGINE_SIGNING_KEY',
 ]);
 
 const envSchema = z.object({
@@ -62,12 +65,9 @@ const envSchema = z.object({
   CARTESIA_BASE_URL: baseUrlVar('https://api.cartesia.ai'),
   CARTESIA_VERSION: z
     .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date like 2025-04-16' })
-    .default('2025-04-16'),
-  AUTH_JWT_SECRET: z
-    .string()
-    .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, { error: 'must be at least 32 bytes' })
-    .optional(),
+    .regex(/^\d{4}-\d{2}-\d{2}$/, { error: 'must be a date like 2026-03-01' })
+    .default('2026-03-01'),
+  AUTH_JWT_SECRET: hmacKey.optional(),
   AUTH_JWKS_URL: httpUrl.optional(),
   AUTH_ISSUER: z.string().optional(),
   AUTH_AUDIENCE: z.string().optional(),
@@ -75,7 +75,7 @@ const envSchema = z.object({
   CORS_ORIGINS: corsOrigins,
   TRUST_PROXY: trustProxy,
   PROFILES_FILE: z.string().optional(),
-  SESSION_ENGINE: enumVar(ENGINES).default('openai-realtime'),
+  SESSION_ENGINE: enumVar(SESSION_ENGINES).default('openai-realtime'),
   OPENAI_REALTIME_MODEL: z.string().default('gpt-realtime'),
   OPENAI_REALTIME_VOICE: z.string().optional(),
   OPENAI_REALTIME_INSTRUCTIONS: z.string().optional(),
@@ -84,6 +84,7 @@ const envSchema = z.object({
   CARTESIA_TOKEN_TTL_SECONDS: integerVar(RANGES.tokenTtl, 300),
   AVATURN_AVATAR_ID: z.string().optional(),
   AVATURN_BACKGROUND: enumVar(BACKGROUNDS).optional(),
+  AVATURN_RENDER_MODEL: enumVar(RENDER_MODELS).optional(),
   SESSION_MAX_DURATION_SECONDS: integerVar(RANGES.maxDuration, 900),
   SESSION_USER_ABSENT_TIMEOUT_SECONDS: integerVar(RANGES.userAbsentTimeout, 60),
   MAX_SESSIONS_PER_USER: integerVar([1], 1),
@@ -101,6 +102,7 @@ const envSchema = z.object({
   SESSION_CREATE_DEADLINE_MS: integerVar([1], 10000),
   SHUTDOWN_DRAIN_MS: integerVar([0], 5000),
   METRICS_TOKEN: headerSecret.optional(),
+  EXTERNAL_ENGINE_SIGNING_KEY: hmacKey.optional(),
 });
 type Env = z.infer<typeof envSchema>;
 type RawEnv = Partial<Record<keyof Env, string>>;
@@ -115,7 +117,7 @@ function readRawEnv(env: Record<string, string | undefined>): RawEnv {
   return raw;
 }
 
-function checkRequirements(raw: RawEnv, engines: ProfilesFile['engines'], problems: string[]): void {
+function checkAuthRequirements(raw: RawEnv, problems: string[]): void {
   if (raw.AUTH_JWT_SECRET !== undefined && raw.AUTH_JWKS_URL !== undefined) {
     problems.push('AUTH_JWT_SECRET, AUTH_JWKS_URL: set only one of them');
   } else if (raw.AUTH_JWT_SECRET === undefined && raw.AUTH_JWKS_URL === undefined) {
@@ -124,24 +126,12 @@ function checkRequirements(raw: RawEnv, engines: ProfilesFile['engines'], proble
     if (raw.AUTH_ISSUER === undefined) problems.push('AUTH_ISSUER: is required with AUTH_JWKS_URL');
     if (raw.AUTH_AUDIENCE === undefined) problems.push('AUTH_AUDIENCE: is required with AUTH_JWKS_URL');
   }
-  const keys = { 'openai-realtime': 'OPENAI_API_KEY', cartesia: 'CARTESIA_API_KEY' } as const;
-  for (const type of ENGINES) {
-    const users = engines.filter((e) => e.type === type).map((e) => e.label);
-    if (users.length === 0 || raw[keys[type]] !== undefined) continue;
-    const reason =
-      raw.PROFILES_FILE !== undefined
-        ? `PROFILES_FILE uses ${type} in ${users.join(', ')}`
-        : `SESSION_ENGINE is ${type}${raw.SESSION_ENGINE === undefined ? ' (the default)' : ''}`;
-    problems.push(`${keys[type]}: is required when ${reason}`);
-  }
-  if (raw.CARTESIA_AGENT_ID !== undefined) return;
-  for (const { label, type, hasAgentId } of engines) {
-    if (type !== 'cartesia' || hasAgentId) continue;
-    problems.push(
-      raw.PROFILES_FILE === undefined
-        ? 'CARTESIA_AGENT_ID: is required when SESSION_ENGINE is cartesia'
-        : `PROFILES_FILE ${label}.engine.agent_id: is required unless CARTESIA_AGENT_ID is set`,
-    );
+  // An agent holds the signing key; with the same key it could sign in to the broker as anyone.
+  if (
+    raw.EXTERNAL_ENGINE_SIGNING_KEY !== undefined &&
+    raw.EXTERNAL_ENGINE_SIGNING_KEY === raw.AUTH_JWT_SECRET
+  ) {
+    problems.push('EXTERNAL_ENGINE_SIGNING_KEY: must differ from AUTH_JWT_SECRET');
   }
 }
 
@@ -161,7 +151,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     raw.PROFILES_FILE === undefined
       ? defaultProfiles(raw.SESSION_ENGINE)
       : readProfilesFile(raw.PROFILES_FILE, readFile, problems);
-  checkRequirements(raw, file.engines, problems);
+  checkAuthRequirements(raw, problems);
+  checkEngineRequirements(raw, file.engines, problems);
 
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const env_ = parsed.data;
@@ -195,7 +186,14 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       rateLimitPerMinute: env_.RATE_LIMIT_PER_MINUTE,
       rateLimitIpPerMinute: env_.RATE_LIMIT_IP_PER_MINUTE,
     },
-    ...omitUndefined({ redisUrl: env_.REDIS_URL, metricsToken: env_.METRICS_TOKEN }),
+    ...omitUndefined({
+      externalEngine:
+        env_.EXTERNAL_ENGINE_SIGNING_KEY === undefined
+          ? undefined
+          : { signingKey: env_.EXTERNAL_ENGINE_SIGNING_KEY },
+      redisUrl: env_.REDIS_URL,
+      metricsToken: env_.METRICS_TOKEN,
+    }),
     timeouts: {
       upstreamMs: env_.UPSTREAM_TIMEOUT_MS,
       sessionCreateDeadlineMs: env_.SESSION_CREATE_DEADLINE_MS,

@@ -1,4 +1,7 @@
-export type EngineType = 'openai-realtime' | 'cartesia';
+import type { SAMPLE_RATES } from './agent-endpoint';
+import type { ENGINES, RENDER_MODELS } from './profiles-file';
+
+export type EngineType = keyof typeof ENGINES;
 export type SessionLimitPolicy = 'replace-oldest' | 'reject';
 
 export interface OpenAiEngineProfile {
@@ -17,12 +20,26 @@ export interface CartesiaEngineProfile {
   tokenTtlSeconds: number;
 }
 
-export type EngineProfile = OpenAiEngineProfile | CartesiaEngineProfile;
+/** The operator's own voice agent, which Avaturn reaches over a WebSocket. */
+export interface ExternalEngineProfile {
+  type: 'external';
+  url: string;
+  sampleRate: (typeof SAMPLE_RATES)[number];
+  /** Static handshake headers; never Authorization, which carries the minted credential. */
+  headers: Record<string, string>;
+}
+
+export type EngineProfile = OpenAiEngineProfile | CartesiaEngineProfile | ExternalEngineProfile;
 
 export interface Profile {
   name: string;
   engine: EngineProfile;
-  avatar: { avatarId?: string; background?: 'default' | 'transparent' };
+  avatar: {
+    avatarId?: string;
+    background?: 'default' | 'transparent';
+    /** Avaturn's render preset; sent only when set. */
+    renderModel?: (typeof RENDER_MODELS)[number];
+  };
   maxDurationSeconds: number;
   userAbsentTimeoutSeconds: number;
 }
@@ -43,6 +60,8 @@ export interface Config {
   avaturn: { baseUrl: string; apiKey: string };
   openai: { baseUrl: string; apiKey?: string };
   cartesia: { baseUrl: string; apiKey?: string; version: string };
+  /** Present when EXTERNAL_ENGINE_SIGNING_KEY is set: the HS256 key for external-engine credentials. */
+  externalEngine?: { signingKey: string };
   auth: AuthConfig;
   corsOrigins: string[];
   /** Express `trust proxy`: a hop count, a subnet list, or false. Never `true`. */

@@ -12,9 +12,32 @@ import { avaturnError } from './vendor-errors';
 const defaultMaxDurationSeconds = 3600;
 const renderPresets = ['delta', 'golf'];
 
+/** Pydantic's WebsocketUrl: any ws:// or wss:// URL (Avaturn connects to it, the broker restricts it). */
+const websocketUrl = z.string().superRefine((value, ctx) => {
+  if (!URL.canParse(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'Input should be a valid URL, relative URL without a base',
+      params: { pydanticType: 'url_parsing' },
+    });
+  } else if (!['ws:', 'wss:'].includes(new URL(value).protocol)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: "URL scheme should be 'ws' or 'wss'",
+      params: { pydanticType: 'url_scheme' },
+    });
+  }
+});
+
 const engineSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('openai-realtime'), client_secret: z.string() }),
   z.strictObject({ type: z.literal('cartesia'), access_token: z.string(), agent_id: z.string().min(1) }),
+  z.strictObject({
+    type: z.literal('external'),
+    url: websocketUrl,
+    audio: z.strictObject({ user: z.strictObject({ sample_rate: z.literal([16000, 24000]) }) }),
+    headers: z.record(z.string(), z.string()).nullable().optional(),
+  }),
 ]);
 
 const createSchema = z.strictObject({
@@ -34,8 +57,12 @@ function unauthorized(ctx: RouteContext): Reply | undefined {
   return bearerToken(ctx.req) === ctx.keys.avaturn ? undefined : avaturnError(401, 'Invalid API key');
 }
 
-/** The credential must be one minted here and still fresh; Cartesia's also needs the agent grant. */
+/**
+ * The credential must be one minted here and still fresh; Cartesia's also needs the agent grant.
+ * An external engine's credential is the operator's business: its agent checks it.
+ */
 function checkEngine(engine: Engine, ledger: Ledger): { error: Reply } | { use: (id: string) => void } {
+  if (engine.type === 'external') return { use: () => undefined };
   const [kind, value, field] =
     engine.type === 'openai-realtime'
       ? (['openai-client-secret', engine.client_secret, 'client_secret'] as const)

@@ -14,10 +14,12 @@ const typeMessages: Record<string, [type: string, msg: string]> = {
   number: ['int_type', 'Input should be a valid integer'],
   boolean: ['bool_type', 'Input should be a valid boolean'],
   object: ['model_attributes_type', 'Input should be a valid dictionary or object to extract fields from'],
+  record: ['dict_type', 'Input should be a valid dictionary'],
 };
 
+/** As Python's repr: strings quoted, numbers bare. */
 function quoteAll(values: readonly unknown[]): string {
-  const quoted = values.map((value) => `'${String(value)}'`);
+  const quoted = values.map((value) => (typeof value === 'string' ? `'${value}'` : String(value)));
   return quoted.length < 2 ? quoted.join('') : `${quoted.slice(0, -1).join(', ')} or ${quoted.at(-1)}`;
 }
 
@@ -52,6 +54,11 @@ function describe(issue: z.core.$ZodIssue): Omit<FastApiDetail, 'loc'> {
         type: 'union_tag_invalid',
         msg: `Input tag '${String(tag)}' found using '${issue.discriminator}' does not match any of the expected tags: ${quoteAll(options)}`,
       };
+    }
+    case 'custom': {
+      // A refinement names Pydantic's error type in its params when it mimics a built-in one.
+      const type: unknown = issue.params?.pydanticType;
+      return { type: typeof type === 'string' ? type : 'value_error', msg: issue.message };
     }
     default:
       return { type: 'value_error', msg: issue.message };

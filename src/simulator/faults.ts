@@ -13,6 +13,10 @@ export const faultSchema = z.strictObject({
   times: z.int().min(0).optional(),
   latencyMs: latencySchema.optional(),
   status: z.int().min(100).max(599).optional(),
+  errorCode: z
+    .string()
+    .regex(/^[a-z0-9_]{1,64}$/)
+    .optional(),
   body: z.unknown().optional(),
   retryAfter: z.string().optional(),
   hang: z.boolean().optional(),

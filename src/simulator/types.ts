@@ -57,6 +57,11 @@ export interface SimFault {
   latencyMs?: SimLatency;
   /** Answer this status, with the vendor's error body (or `body`). */
   status?: number;
+  /**
+   * The machine-readable code in that error body: Cartesia's `error_code` (on versions that send
+   * one; e.g. `concurrency_limited` with 429) or OpenAI's `error.code`. Avaturn's bodies have none.
+   */
+  errorCode?: string;
   /** Answer this body: JSON, or text/plain when a string. Without `status`, the status is 200. */
   body?: unknown;
   retryAfter?: string;

@@ -27,7 +27,7 @@ function faultReply(fault: SimFault | undefined, def: RouteDef, req: IncomingMes
   if (fault?.status === undefined && fault?.body === undefined) return undefined;
   const status = fault.status ?? 200;
   if (fault.body === undefined) {
-    return status >= 400 ? genericError[def.upstream](req, status) : { status, json: {} };
+    return status >= 400 ? genericError[def.upstream](req, status, fault.errorCode) : { status, json: {} };
   }
   return typeof fault.body === 'string' ? { status, text: fault.body } : { status, json: fault.body };
 }
@@ -60,8 +60,8 @@ export async function handleUpstream(
   const fault = deps.faults.take(def.route);
 
   const answer = (): Reply => {
-    if (!parsed) return genericError[def.upstream](req, 413, 'The request body is too large');
-    if (!parsed.ok) return genericError[def.upstream](req, 400, parsed.message);
+    if (!parsed) return genericError[def.upstream](req, 413, undefined, 'The request body is too large');
+    if (!parsed.ok) return genericError[def.upstream](req, 400, undefined, parsed.message);
     return def.handle({ req, params, body: parsed.value, ledger: deps.ledger, keys: deps.keys });
   };
   const early = fault?.afterEffect ? answer() : undefined;

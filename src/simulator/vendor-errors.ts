@@ -1,6 +1,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { headerValue, type Reply } from './http-io';
+import { randomUUID } from 'node:crypto';
 import { randomId } from './ids';
 
 function reason(status: number): string {
@@ -29,15 +30,16 @@ export function cartesiaError(
   status: number,
   errorCode: string,
   message: string,
+  title = reason(status),
 ): Reply {
-  const requestId = randomId('', 12);
+  const requestId = randomUUID();
   const version = headerValue(req, 'cartesia-version');
   if (version === undefined || version < cartesiaStructuredSince) {
     return { status, text: message, headers: { 'x-request-id': requestId } };
   }
   return {
     status,
-    json: { error_code: errorCode, title: reason(status), message, request_id: requestId },
+    json: { error_code: errorCode, title, message, request_id: requestId },
     headers: { 'x-request-id': requestId },
   };
 }
@@ -47,10 +49,25 @@ export function avaturnError(status: number, detail: string): Reply {
   return { status, json: { detail } };
 }
 
-/** The answer a vendor gives for a status the simulator was told to return. */
+/** Cartesia's code for a status when nothing more specific applies. */
+const cartesiaCode = (status: number) => reason(status).toLowerCase().replace(/\W+/g, '_');
+/** Cartesia's documented wording for the codes a fault is likely to ask for. */
+const cartesiaWording: Record<string, { title: string; message: string }> = {
+  concurrency_limited: {
+    title: 'Too many concurrent requests',
+    message: "You have exceeded your plan's concurrency limit.",
+  },
+};
+
+/** The answer a vendor gives for a status the simulator was told to return, with its error code. */
 export const genericError = {
-  openai: (_req: IncomingMessage, status: number, message = reason(status)) => openAiError(status, message),
-  cartesia: (req: IncomingMessage, status: number, message = reason(status)) =>
-    cartesiaError(req, status, reason(status).toLowerCase().replace(/\W+/g, '_'), message),
-  avaturn: (_req: IncomingMessage, status: number, message = reason(status)) => avaturnError(status, message),
+  openai: (_req: IncomingMessage, status: number, code?: string, message = reason(status)) =>
+    openAiError(status, message, { code: code ?? null }),
+  cartesia: (req: IncomingMessage, status: number, code?: string, message?: string) => {
+    const wording = code === undefined ? undefined : cartesiaWording[code];
+    const text = message ?? wording?.message ?? reason(status);
+    return cartesiaError(req, status, code ?? cartesiaCode(status), text, wording?.title);
+  },
+  avaturn: (_req: IncomingMessage, status: number, _code?: string, message = reason(status)) =>
+    avaturnError(status, message),
 };

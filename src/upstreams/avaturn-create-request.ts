@@ -1,14 +1,16 @@
 import type { Profile } from '../config/types';
-import type { AvaturnCreateRequest } from './types';
+import type { AvaturnCreateRequest, ConversationEngine } from './types';
 
-/** The Avaturn create body for a profile, bound to a freshly minted engine credential. */
-export function avaturnCreateRequest(profile: Profile, engine: AvaturnCreateRequest['conversation_engine']) {
+/** The Avaturn create body for a profile: optional settings are sent only when configured. */
+export function avaturnCreateRequest(profile: Profile, engine: ConversationEngine): AvaturnCreateRequest {
   const request: AvaturnCreateRequest = {
     conversation_engine: engine,
     max_duration: profile.maxDurationSeconds,
     user_absent_timeout: profile.userAbsentTimeoutSeconds,
   };
-  if (profile.avatar.avatarId !== undefined) request.avatar_id = profile.avatar.avatarId;
-  if (profile.avatar.background !== undefined) request.background = profile.avatar.background;
+  const { avatarId, background, renderModel } = profile.avatar;
+  if (avatarId !== undefined) request.avatar_id = avatarId;
+  if (background !== undefined) request.background = background;
+  if (renderModel !== undefined) request.model = renderModel;
   return request;
 }

@@ -2,6 +2,7 @@ import type { Config, EngineType } from '../config/types';
 import { createAvaturnGateway } from './avaturn-gateway';
 import { createCartesiaMinter } from './cartesia-minter';
 import { createCircuit, type CircuitOptions } from './circuit';
+import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
 import { createOpenAiMinter } from './openai-minter';
 import { defaultRetry } from './retry';
@@ -43,6 +44,9 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}) {
       circuit: circuits.cartesia,
       retry,
     });
+  }
+  if (config.externalEngine !== undefined) {
+    minters.external = createExternalEngineMinter({ signingKey: config.externalEngine.signingKey });
   }
   const avaturn = createAvaturnGateway({
     apiKey: config.avaturn.apiKey,

@@ -1,9 +1,16 @@
-import type { Profile } from '../config/types';
+import type { ExternalEngineProfile, Profile } from '../config/types';
 
 /** The `conversation_engine` object Avaturn needs, bound to a freshly minted credential. */
 export type ConversationEngine =
   | { type: 'openai-realtime'; client_secret: string }
-  | { type: 'cartesia'; access_token: string; agent_id: string };
+  | { type: 'cartesia'; access_token: string; agent_id: string }
+  | {
+      type: 'external';
+      url: string;
+      audio: { user: { sample_rate: ExternalEngineProfile['sampleRate'] } };
+      /** The profile's static headers plus `Authorization: Bearer <credential>`. */
+      headers: Record<string, string>;
+    };
 
 export interface CallOptions {
   /** Aborts the call (client gone, whole-request deadline). */
@@ -23,6 +30,8 @@ export interface CredentialMinter {
 export interface AvaturnCreateRequest {
   avatar_id?: string;
   background?: 'default' | 'transparent';
+  /** The render preset, under the name Avaturn's API reference gives it. */
+  model?: Profile['avatar']['renderModel'];
   conversation_engine: ConversationEngine;
   max_duration: number;
   user_absent_timeout: number;

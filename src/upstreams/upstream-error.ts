@@ -1,9 +1,19 @@
 import { AppError, type ErrorCode } from '../errors';
 import type { UpstreamName } from './types';
 
-export type UpstreamFailureKind = 'timeout' | 'unreachable' | 'status' | 'bad-response' | 'circuit-open';
+/**
+ * `capacity`: the upstream refused because our account is at its plan's limit (Cartesia's
+ * `concurrency_limited`); slots free up as running calls end, so it is neither retried at once
+ * nor an outage that should open the circuit.
+ */
+export type UpstreamFailureKind =
+  'timeout' | 'unreachable' | 'status' | 'bad-response' | 'circuit-open' | 'capacity';
 
 const retryableStatuses = new Set([408, 409, 429]);
+/** Retry-After for a 503 when the upstream named no time. */
+const defaultRetryAfterMs = 5000;
+/** The same for a full account: a slot frees up only when a running call ends. */
+const capacityRetryAfterMs = 30_000;
 
 /**
  * An upstream call that failed. The public detail names only the upstream; the status, the
@@ -26,8 +36,9 @@ export class UpstreamError extends AppError {
     details: { status?: number; retryAfterMs?: number; upstreamRequestId?: string; reason?: string } = {},
   ) {
     const { code, retryable } = classify(kind, details.status);
+    const fallbackMs = kind === 'capacity' ? capacityRetryAfterMs : defaultRetryAfterMs;
     const retryAfterSeconds =
-      code === 'upstream-unavailable' ? Math.ceil((details.retryAfterMs ?? 5000) / 1000) : undefined;
+      code === 'upstream-unavailable' ? Math.ceil((details.retryAfterMs ?? fallbackMs) / 1000) : undefined;
     super(code, describe(upstream, code), {
       retryAfterSeconds,
       cause: {
@@ -58,6 +69,7 @@ function classify(
     case 'unreachable':
       return { code: 'upstream-unavailable', retryable: true };
     case 'circuit-open':
+    case 'capacity':
       return { code: 'upstream-unavailable', retryable: false };
     case 'bad-response':
       return { code: 'upstream-error', retryable: false };

@@ -146,7 +146,7 @@ describe('loadConfig', () => {
         [
           'PORT: must be an integer from 0 to 65535',
           'PROFILES_FILE (profile 1): the name must match ^[A-Za-z0-9_-]{1,64}$',
-          'PROFILES_FILE a.engine.type: must be openai-realtime or cartesia',
+          'PROFILES_FILE a.engine.type: must be openai-realtime or cartesia or external',
           'PROFILES_FILE b.engine: is required',
           'PROFILES_FILE c.engine: has unknown key extra',
           'PROFILES_FILE c.engine.voice: must be a string',

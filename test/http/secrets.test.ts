@@ -1,4 +1,7 @@
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { agentProfile, externalCredentials, testSigningKey } from '../helpers/external-engine';
+
+const staticAgentHeader = agentProfile.engine.headers['X-Agent-Key'];
 
 /** Every value that must never reach a response it does not belong to, or any log line. */
 function secretsOf(t: TestApp, bearers: string[]): string[] {
@@ -8,8 +11,11 @@ function secretsOf(t: TestApp, bearers: string[]): string[] {
     t.env.OPENAI_API_KEY!,
     t.env.CARTESIA_API_KEY!,
     t.env.AUTH_JWT_SECRET!,
+    t.env.EXTERNAL_ENGINE_SIGNING_KEY!,
+    staticAgentHeader,
     ...bearers.map((bearer) => bearer.replace(/^Bearer /, '')),
     ...ledger.credentials.map((credential) => credential.value),
+    ...externalCredentials(ledger),
     ...ledger.sessions.map((session) => session.token),
   ];
 }
@@ -18,7 +24,12 @@ describe('secrets', () => {
   let t: TestApp;
   beforeEach(async () => {
     t = await buildTestApp({
-      env: { UPSTREAM_TIMEOUT_MS: '300', MAX_SESSIONS_PER_USER: '2' },
+      profiles: { ...testProfiles, agent: agentProfile },
+      env: {
+        UPSTREAM_TIMEOUT_MS: '300',
+        MAX_SESSIONS_PER_USER: '2',
+        EXTERNAL_ENGINE_SIGNING_KEY: testSigningKey,
+      },
       // Keep every circuit closed so each fault path below really reaches its upstream.
       deps: { upstreamOptions: { circuit: { volumeThreshold: 1000 } } },
     });
@@ -28,7 +39,7 @@ describe('secrets', () => {
   });
 
   it('POST /session responses (body and headers) hold no API key, minted credential or prompt', async () => {
-    for (const profile of ['default', 'support']) {
+    for (const profile of ['default', 'support', 'agent']) {
       const res = await t.http
         .post('/session')
         .set('Authorization', await t.bearer(`user-${profile}`))
@@ -41,6 +52,9 @@ describe('secrets', () => {
         t.env.OPENAI_API_KEY!,
         t.env.CARTESIA_API_KEY!,
         ...ledger.credentials.map((credential) => credential.value),
+        ...externalCredentials(ledger),
+        testSigningKey,
+        staticAgentHeader,
         'You are a friendly guide.',
         'agent_123',
       ]) {
@@ -66,22 +80,32 @@ describe('secrets', () => {
       .set('Idempotency-Key', 'key-1')
       .send({ profile: 'support' });
     await t.http.post('/session').set('Authorization', bob).send({ profile: 'support' });
+    await t.http.post('/session').set('Authorization', bob).send({ profile: 'agent' });
     await t.http.get('/sessions').set('Authorization', alice);
     await t.http.delete(`/session/${first.body.session_id}`).set('Authorization', bob);
     await t.http.delete(`/session/${first.body.session_id}`).set('Authorization', alice);
     await t.http.post('/session').set('Authorization', expired).send({});
     await t.http.post('/session').set('Authorization', alice).set('Content-Type', 'text/plain').send('x');
     await t.http.post('/session').set('Authorization', alice).send({ instructions: 'leak me' });
-    for (const route of ['openai.mint', 'cartesia.mint', 'avaturn.create'] as const) {
+    const faulty = [
+      ['openai.mint', 'default'],
+      ['cartesia.mint', 'support'],
+      ['avaturn.create', 'default'],
+      ['avaturn.create', 'agent'],
+    ] as const;
+    for (const [route, profile] of faulty) {
       for (const fault of [{ status: 401 }, { status: 500, times: 0 }, { hang: true }]) {
         t.sim.clearFaults();
         t.sim.inject({ route, ...fault });
         await t.http
           .post('/session')
-          .set('Authorization', await t.bearer(`u-${route}`))
-          .send({ profile: route === 'cartesia.mint' ? 'support' : 'default' });
+          .set('Authorization', await t.bearer(`u-${route}-${profile}`))
+          .send({ profile });
       }
     }
+    t.sim.clearFaults();
+    t.sim.inject({ route: 'avaturn.create', status: 422, afterEffect: true });
+    await t.http.post('/session').set('Authorization', bob).send({ profile: 'agent' });
     t.sim.clearFaults();
     t.sim.inject({ route: 'avaturn.create', status: 200, body: { session_id: 'half_made', token: 42 } });
     await t.http.post('/session').set('Authorization', alice).send({});
@@ -104,6 +128,7 @@ describe('secrets', () => {
     expect(t.logs.lines().length).toBeGreaterThan(20);
     const secrets = secretsOf(t, [alice, bob, expired]);
     expect(secrets.length).toBeGreaterThan(8);
+    expect(externalCredentials(t.sim.ledger())).toHaveLength(5);
     for (const secret of secrets) expect(logs).not.toContain(secret);
     expect(logs).not.toContain('leak me');
   });

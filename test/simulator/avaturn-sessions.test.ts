@@ -126,14 +126,14 @@ describe('avaturn create', () => {
   it('with an engine type it does not know › answers 422 union_tag_invalid', async () => {
     const sim = await useSimulator();
 
-    const res = await createSession(sim, { conversation_engine: { type: 'external', url: 'wss://x' } });
+    const res = await createSession(sim, { conversation_engine: { type: 'elevenlabs', agent_id: 'x' } });
 
     expect(res.status).toBe(422);
     expect(res.json).toEqual({
       detail: [
         {
           loc: ['body', 'conversation_engine'],
-          msg: expect.stringMatching(/'external'/),
+          msg: expect.stringMatching(/'elevenlabs'.*'external'/),
           type: 'union_tag_invalid',
         },
       ],
