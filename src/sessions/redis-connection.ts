@@ -27,16 +27,16 @@ export function createRedisClient(url: string): Redis {
   return client;
 }
 
+const reconnectingStates = new Set(['connecting', 'connect', 'reconnecting']);
+
 /**
- * Resolves once the client can take commands. While the first connection (or a reconnection) is
- * under way it waits for it, up to the connect timeout; while Redis is known to be away it rejects
- * at once.
+ * Resolves once the client can take commands. While a connection is being (re)established it
+ * waits for it, up to the connect timeout, so that a dropped connection costs a moment rather than
+ * an error; the next failed attempt, or a client that was closed, rejects at once.
  */
 export function whenReady(client: Redis): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
-  if (client.status !== 'connecting' && client.status !== 'connect') {
-    return Promise.reject(unreachable(client.status));
-  }
+  if (!reconnectingStates.has(client.status)) return Promise.reject(unreachable(client.status));
   // One wait per client, however many commands arrive while it connects.
   let waiting = connecting.get(client);
   if (waiting === undefined) {

@@ -82,6 +82,12 @@ export class UpstreamHttp {
       ...(init as Record<string, unknown>),
       redirect: 'manual',
       dispatcher: this.agent,
+    }).catch((err: unknown) => {
+      // An abort rejects with a DOMException, which is not an `Error` of another realm (a test
+      // runner's sandbox): the SDK would then take its own timeout for a connection failure.
+      if (init?.signal?.aborted)
+        throw Object.assign(new Error('This operation was aborted'), { name: 'AbortError' });
+      throw err;
     });
     const length = res.headers.get('content-length');
     if (length !== null && Number(length) > maxUpstreamBodyBytes) {

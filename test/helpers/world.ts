@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { createRedisStore } from '../../src/sessions/redis-store';
+import { buildTestApp, type TestApp, type TestAppOptions } from './build-test-app';
+import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+
+export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const storeKinds = ['memory', 'redis'] as const;
+export type StoreKind = (typeof storeKinds)[number];
+
+export interface World {
+  t: TestApp;
+  /** The relay between the broker and Redis (Redis worlds only). */
+  proxy?: TcpProxy;
+  dispose(): Promise<void>;
+}
+
+/**
+ * A broker on the simulator with the store of the given kind: for Redis, a fresh key prefix on the
+ * real server, reached through a relay the test can cut or slow down.
+ */
+export async function buildWorld(kind: StoreKind, options: TestAppOptions = {}): Promise<World> {
+  if (kind === 'memory') {
+    const t = await buildTestApp(options);
+    return { t, dispose: () => t.close() };
+  }
+  const target = new URL(redisUrl);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
+  const keyPrefix = `test-world:${randomUUID()}:`;
+  const t = await buildTestApp({
+    ...options,
+    env: { REDIS_URL: proxy.url, ...options.env },
+    deps: { store: createRedisStore({ url: proxy.url, keyPrefix }), ...options.deps },
+  });
+  return {
+    t,
+    proxy,
+    async dispose() {
+      await t.close();
+      await proxy.close();
+      const admin = new Redis(redisUrl);
+      const keys = await admin.keys(`${keyPrefix}*`);
+      if (keys.length > 0) await admin.del(...keys);
+      await admin.quit();
+    },
+  };
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function eventually(check: () => void | Promise<void>, timeoutMs = 5_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await sleep(25);
+    }
+  }
+}
+
+/**
+ * What must hold after any fault once it has cleared: the simulator's ledger and the registry agree.
+ * Every session live upstream is registered, every registered one is live upstream, nobody holds
+ * more than `cap` upstream, and the termination queue is empty.
+ */
+export async function expectAccountedFor(t: TestApp, cap: number): Promise<void> {
+  await t.broker.terminations.settle();
+  await eventually(async () => {
+    await t.broker.worker.drain();
+    const live = t.sim
+      .liveSessions()
+      .map((s) => s.sessionId)
+      .sort();
+    const registered = await t.broker.store.listAll(100_000);
+    expect(registered.map((r) => r.sessionId).sort()).toEqual(live);
+    const perUser = new Map<string, number>();
+    for (const record of registered) perUser.set(record.userId, (perUser.get(record.userId) ?? 0) + 1);
+    expect(Math.max(0, ...perUser.values())).toBeLessThanOrEqual(cap);
+    expect(await t.broker.store.queueDepth()).toEqual({ terminate: 0, event: 0 });
+  }, 8_000);
+}
