@@ -58,6 +58,16 @@ export const hmacKey = z
   .string()
   .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, { error: 'must be at least 32 bytes' });
 
+/** A Standard Webhooks signing secret: `whsec_` and 24 to 64 bytes in base64, as the libraries expect. */
+export const webhookSecret = z.string().refine(
+  (s) => {
+    const match = /^whsec_([A-Za-z0-9+/]+={0,2})$/.exec(s);
+    const bytes = match ? Buffer.from(match[1]!, 'base64').length : 0;
+    return bytes >= 24 && bytes <= 64;
+  },
+  { error: 'must be whsec_ followed by 24 to 64 bytes in base64' },
+);
+
 /** Header-bound secrets: a stray newline from a copy-paste would otherwise fail only at request time. */
 export const headerSecret = z
   .string({ error: 'is required' })

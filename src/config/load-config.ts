@@ -12,6 +12,7 @@ import {
   parseUrl,
   RANGES,
   trustProxy,
+  webhookSecret,
 } from './env-parsers';
 import { omitUndefined } from './omit-undefined';
 import { describeIssue } from './problems';
@@ -51,6 +52,8 @@ const UNTRIMMED = new Set([
   'AUTH_JWT_SECRET',
   'METRICS_TOKEN',
   'EXTERNAL_ENGINE_SIGNING_KEY',
+  'ADMIN_TOKEN',
+  'EVENTS_WEBHOOK_SECRET',
 ]);
 
 const envSchema = z.object({
@@ -103,6 +106,11 @@ const envSchema = z.object({
   SHUTDOWN_DRAIN_MS: integerVar([0], 5000),
   METRICS_TOKEN: headerSecret.optional(),
   EXTERNAL_ENGINE_SIGNING_KEY: hmacKey.optional(),
+  ADMIN_TOKEN: headerSecret
+    .refine((s) => s.length >= 32, { error: 'must be at least 32 characters' })
+    .optional(),
+  EVENTS_WEBHOOK_URL: httpUrl.optional(),
+  EVENTS_WEBHOOK_SECRET: webhookSecret.optional(),
 });
 type Env = z.infer<typeof envSchema>;
 type RawEnv = Partial<Record<keyof Env, string>>;
@@ -115,6 +123,13 @@ function readRawEnv(env: Record<string, string | undefined>): RawEnv {
     raw[key] = UNTRIMMED.has(key) ? value : value.trim();
   }
   return raw;
+}
+
+function checkWebhookRequirements(raw: RawEnv, problems: string[]): void {
+  if (raw.EVENTS_WEBHOOK_URL !== undefined && raw.EVENTS_WEBHOOK_SECRET === undefined)
+    problems.push('EVENTS_WEBHOOK_SECRET: is required with EVENTS_WEBHOOK_URL');
+  if (raw.EVENTS_WEBHOOK_SECRET !== undefined && raw.EVENTS_WEBHOOK_URL === undefined)
+    problems.push('EVENTS_WEBHOOK_URL: is required with EVENTS_WEBHOOK_SECRET');
 }
 
 function checkAuthRequirements(raw: RawEnv, problems: string[]): void {
@@ -152,6 +167,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       ? defaultProfiles(raw.SESSION_ENGINE)
       : readProfilesFile(raw.PROFILES_FILE, readFile, problems);
   checkAuthRequirements(raw, problems);
+  checkWebhookRequirements(raw, problems);
   checkEngineRequirements(raw, file.engines, problems);
 
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
@@ -193,6 +209,11 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
           : { signingKey: env_.EXTERNAL_ENGINE_SIGNING_KEY },
       redisUrl: env_.REDIS_URL,
       metricsToken: env_.METRICS_TOKEN,
+      adminToken: env_.ADMIN_TOKEN,
+      eventsWebhook:
+        env_.EVENTS_WEBHOOK_URL === undefined || env_.EVENTS_WEBHOOK_SECRET === undefined
+          ? undefined
+          : { url: env_.EVENTS_WEBHOOK_URL, secret: env_.EVENTS_WEBHOOK_SECRET },
     }),
     timeouts: {
       upstreamMs: env_.UPSTREAM_TIMEOUT_MS,

@@ -78,5 +78,9 @@ export interface Config {
   redisUrl?: string;
   timeouts: { upstreamMs: number; sessionCreateDeadlineMs: number; shutdownDrainMs: number };
   metricsToken?: string;
+  /** Enables the /admin routes. */
+  adminToken?: string;
+  /** Lifecycle events are delivered here as Standard Webhooks when set. */
+  eventsWebhook?: { url: string; secret: string };
   bodyLimitBytes: number;
 }

@@ -19,6 +19,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import { ipRateLimit, userRateLimit } from './rate-limits';
 import { assignRequestId } from './request-id';
+import { adminRoutes } from './routes/admin-routes';
 import { healthRoutes } from './routes/health-routes';
 import { metricsRoute } from './routes/metrics-route';
 import { sessionRoutes } from './routes/session-routes';
@@ -129,11 +130,13 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
+  const ipLimit = ipRateLimit(store, config.limits.rateLimitIpPerMinute);
+  app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [ipLimit] }));
   app.use(
     sessionRoutes({
       service,
       store,
-      beforeAuth: [ipRateLimit(store, config.limits.rateLimitIpPerMinute)],
+      beforeAuth: [ipLimit],
       authenticate: requireUser(authenticator),
       createLimit: [userRateLimit(store, config.limits.rateLimitPerMinute)],
       bodyLimitBytes: config.bodyLimitBytes,

@@ -197,14 +197,45 @@ export function createSessionService(deps: SessionServiceDeps) {
     if (record === undefined) throw new AppError('not-found', 'No such session.');
   }
 
-  async function list(userId: string): Promise<SessionRecord[]> {
-    const records = await store.listByUser(userId);
-    // Past max_duration Avaturn has ended it, even if the record is still within its slack.
+  /** Past max_duration Avaturn has ended a session, even while its record is within its slack. */
+  function unexpired(records: SessionRecord[]): SessionRecord[] {
     const now = clock();
     return records.filter((record) => record.expiresAt > now);
   }
 
-  return { create, end, list, profileNamed };
+  async function list(userId: string): Promise<SessionRecord[]> {
+    return unexpired(await store.listByUser(userId));
+  }
+
+  /** Every user's live sessions, newest first (operators). */
+  async function listAll(limit: number): Promise<SessionRecord[]> {
+    return unexpired(await store.listAll(limit));
+  }
+
+  /**
+   * Ends every session of one user (operators), through the same termination path as everything
+   * else. Resolves how many ended; what Avaturn did not confirm stays queued, and the call fails
+   * with 503 so that the operator knows to look again.
+   */
+  async function endAllOf(userId: string): Promise<number> {
+    const records = await store.listByUser(userId);
+    const results = await Promise.allSettled(
+      records.map((record) => terminations.end(record.sessionId, 'admin', { ownerId: userId })),
+    );
+    const failure = results.find((result) => result.status === 'rejected');
+    if (failure !== undefined) {
+      const cause: unknown = failure.reason;
+      if (isAppError(cause) && cause.code === 'not-ready') throw cause;
+      throw new AppError(
+        'upstream-unavailable',
+        'Some sessions could not be ended at once; they stay queued and end as soon as Avaturn answers.',
+        { cause, retryAfterSeconds: 5 },
+      );
+    }
+    return results.filter((result) => result.status === 'fulfilled' && result.value !== undefined).length;
+  }
+
+  return { create, end, list, listAll, endAllOf, profileNamed };
 }
 
 function sessionLimit(reason: 'user-cap' | 'global-cap'): AppError {
