@@ -1,63 +1,129 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobTopic } from './sessions/store';
+import type { UpstreamName } from './upstreams/types';
 
-/** What the metrics read from the store when scraped. */
+/** What the metrics read when scraped. */
 export interface MetricSources {
   liveSessions(): Promise<number>;
   queueDepth(): Promise<Record<JobTopic, number>>;
+  circuitStates(): Partial<Record<UpstreamName, CircuitState>>;
 }
 
-/** One registry per app, so tests and several apps in one process never share counters. */
+export const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
+export type CircuitState = (typeof CIRCUIT_STATES)[number];
+
+/** Why a request was turned away before anything was spent. */
+export const REJECTION_REASONS = ['rate-ip', 'rate-user', 'user-cap', 'global-cap'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+
+const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const lifetimeBuckets = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400];
+
+/**
+ * One registry per app, so tests and several apps in one process never share counters. Every label
+ * takes values from a short, fixed set (route patterns, not paths; never a user or session id).
+ */
 export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avaturn_broker_' });
+  const registers = [registry];
   return {
     registry,
+    httpDuration: new Histogram({
+      name: 'avaturn_broker_http_request_duration_seconds',
+      help: 'HTTP requests by route pattern (unmatched for unknown routes), method and status.',
+      labelNames: ['route', 'method', 'status'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    upstreamDuration: new Histogram({
+      name: 'avaturn_broker_upstream_request_duration_seconds',
+      help: 'Each call to an upstream, by upstream, operation and outcome (ok, timeout, unreachable, status-4xx, status-5xx, bad-response, capacity, circuit-open).',
+      labelNames: ['upstream', 'operation', 'outcome'] as const,
+      buckets: latencyBuckets,
+      registers,
+    }),
+    circuitState: new Gauge({
+      name: 'avaturn_broker_circuit_state',
+      help: 'Each upstream circuit breaker: 1 for its current state, 0 for the others.',
+      labelNames: ['upstream', 'state'] as const,
+      registers,
+      collect() {
+        for (const [upstream, current] of Object.entries(sources.circuitStates())) {
+          for (const state of CIRCUIT_STATES) this.set({ upstream, state }, state === current ? 1 : 0);
+        }
+      },
+    }),
+    rejections: new Counter({
+      name: 'avaturn_broker_rejections_total',
+      help: 'Requests turned away by a limit: per-IP or per-user rate, per-user or global session cap.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
     sessionsCreated: new Counter({
       name: 'avaturn_broker_sessions_created_total',
       help: 'Sessions created upstream and handed to a caller.',
       labelNames: ['profile', 'engine'] as const,
-      registers: [registry],
+      registers,
     }),
     createFailures: new Counter({
       name: 'avaturn_broker_session_create_failures_total',
       help: 'POST /session attempts that failed, by problem code.',
       labelNames: ['code'] as const,
-      registers: [registry],
+      registers,
+    }),
+    timeToSession: new Histogram({
+      name: 'avaturn_broker_time_to_session_seconds',
+      help: 'From the start of a create to its registration, by engine and whether a pre-minted credential was used.',
+      labelNames: ['engine', 'preminted'] as const,
+      buckets: latencyBuckets,
+      registers,
     }),
     sessionsEnded: new Counter({
       name: 'avaturn_broker_sessions_ended_total',
       help: 'Sessions that left the registry, by why they ended.',
       labelNames: ['reason'] as const,
-      registers: [registry],
+      registers,
+    }),
+    sessionLifetime: new Histogram({
+      name: 'avaturn_broker_session_lifetime_seconds',
+      help: 'From create to end, by why it ended.',
+      labelNames: ['reason'] as const,
+      buckets: lifetimeBuckets,
+      registers,
     }),
     terminations: new Counter({
       name: 'avaturn_broker_terminations_total',
       help: 'Attempts to end a session at Avaturn, by outcome (dropped: given up once past max_duration).',
       labelNames: ['outcome'] as const,
-      registers: [registry],
+      registers,
     }),
     queueDepth: new Gauge({
       name: 'avaturn_broker_queue_jobs',
       help: 'Jobs waiting in the durable queue (shared by every replica on Redis), by topic.',
       labelNames: ['topic'] as const,
-      registers: [registry],
+      registers,
       async collect() {
         const depth = await sources.queueDepth().catch(() => undefined);
         for (const [topic, jobs] of Object.entries(depth ?? {})) this.set({ topic }, jobs);
       },
     }),
-    createDuration: new Histogram({
-      name: 'avaturn_broker_session_create_duration_seconds',
-      help: 'Time to create a session, from reservation to registration.',
-      labelNames: ['engine'] as const,
-      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
-      registers: [registry],
+    webhookDeliveries: new Counter({
+      name: 'avaturn_broker_webhook_deliveries_total',
+      help: 'Lifecycle event deliveries to EVENTS_WEBHOOK_URL, by outcome (failed attempts are retried).',
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    jwksFetches: new Counter({
+      name: 'avaturn_broker_jwks_fetches_total',
+      help: 'Fetches of the identity provider’s key set, by outcome.',
+      labelNames: ['outcome'] as const,
+      registers,
     }),
     liveSessions: new Gauge({
       name: 'avaturn_broker_live_sessions',
       help: 'Sessions currently registered across all replicas sharing the store.',
-      registers: [registry],
+      registers,
       async collect() {
         this.set(await sources.liveSessions().catch(() => Number.NaN));
       },

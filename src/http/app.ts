@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../logger';
 import { createMetrics, type Metrics } from '../metrics';
 import { createStore } from '../sessions/create-store';
 import { guardStore } from '../sessions/guarded-store';
+import { createLifecycleEvents } from '../sessions/lifecycle-events';
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from '../sessions/queue-worker';
 import { createSessionService, type SessionService } from '../sessions/session-service';
 import type { SessionStore } from '../sessions/store';
@@ -19,6 +20,7 @@ import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import { ipRateLimit, userRateLimit } from './rate-limits';
 import { assignRequestId } from './request-id';
+import { requestMetrics } from './request-metrics';
 import { adminRoutes } from './routes/admin-routes';
 import { healthRoutes } from './routes/health-routes';
 import { metricsRoute } from './routes/metrics-route';
@@ -59,17 +61,28 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
   const store = guardStore(deps.store ?? createStore(config, clock));
-  const upstreams = createUpstreams(config, deps.upstreamOptions);
-  const minters = deps.minters ?? upstreams.minters;
-  const avaturn = deps.avaturn ?? upstreams.avaturn;
   const metrics = createMetrics({
     liveSessions: () => store.countAll(),
     queueDepth: () => store.queueDepth(),
+    circuitStates: () =>
+      Object.fromEntries(Object.entries(upstreams.circuits).map(([name, circuit]) => [name, circuit.state])),
+  });
+  const upstreams = createUpstreams(config, deps.upstreamOptions, (upstream, operation, outcome, seconds) =>
+    metrics.upstreamDuration.observe({ upstream, operation, outcome }, seconds),
+  );
+  const minters = deps.minters ?? upstreams.minters;
+  const avaturn = deps.avaturn ?? upstreams.avaturn;
+  const events = createLifecycleEvents({
+    logger,
+    store,
+    deliver: upstreams.deliverEvent,
+    onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
   });
   const terminations = createTerminations({
     store,
     avaturn,
     metrics,
+    events,
     logger,
     clock,
     callerGraceMs: config.timeouts.upstreamMs + 1_000,
@@ -77,8 +90,8 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   });
   const worker = createQueueWorker({
     store,
-    handlers: { terminate: terminations.jobHandler },
-    onExpired: terminations.expired,
+    handlers: { terminate: terminations.jobHandler, event: events.jobHandler },
+    sweepExpired: terminations.sweepExpired,
     logger,
     clock,
     options: deps.queue,
@@ -89,6 +102,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     minters,
     avaturn,
     terminations,
+    events,
     metrics,
     logger,
     clock,
@@ -99,6 +113,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const app = express();
   app.disable('x-powered-by');
   app.use(trackClientGone);
+  app.use(requestMetrics(metrics));
   app.set('trust proxy', config.trustProxy);
   app.use(
     pinoHttp({
@@ -130,7 +145,9 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   app.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  const ipLimit = ipRateLimit(store, config.limits.rateLimitIpPerMinute);
+  const ipLimit = ipRateLimit(store, config.limits.rateLimitIpPerMinute, () =>
+    metrics.rejections.inc({ reason: 'rate-ip' }),
+  );
   app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [ipLimit] }));
   app.use(
     sessionRoutes({
@@ -138,7 +155,11 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       store,
       beforeAuth: [ipLimit],
       authenticate: requireUser(authenticator),
-      createLimit: [userRateLimit(store, config.limits.rateLimitPerMinute)],
+      createLimit: [
+        userRateLimit(store, config.limits.rateLimitPerMinute, () =>
+          metrics.rejections.inc({ reason: 'rate-user' }),
+        ),
+      ],
       bodyLimitBytes: config.bodyLimitBytes,
       pendingIdempotencyTtlMs: config.timeouts.sessionCreateDeadlineMs + 30_000,
     }),

@@ -8,9 +8,10 @@ const windowMs = 60_000;
 
 function limiter(
   store: SessionStore,
-  prefix: string,
+  prefix: 'ip' | 'user',
   limit: number,
   keyGenerator: Options['keyGenerator'],
+  onLimited: () => void,
 ): RequestHandler {
   const middleware = rateLimit({
     windowMs,
@@ -21,6 +22,7 @@ function limiter(
     store: store.rateLimitStore(prefix),
     identifier: prefix,
     handler: (req, _res, next) => {
+      onLimited();
       const resetTime = (req as { rateLimit?: RateLimitInfo }).rateLimit?.resetTime?.getTime();
       const retryAfterSeconds = resetTime ? Math.max(1, Math.ceil((resetTime - Date.now()) / 1000)) : 60;
       next(new AppError('rate-limited', 'Too many requests; slow down.', { retryAfterSeconds }));
@@ -35,11 +37,11 @@ function limiter(
 }
 
 /** Per client IP on every authenticated route, before authentication (req.ip honours TRUST_PROXY). */
-export function ipRateLimit(store: SessionStore, perMinute: number): RequestHandler {
-  return limiter(store, 'ip', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'));
+export function ipRateLimit(store: SessionStore, perMinute: number, onLimited: () => void): RequestHandler {
+  return limiter(store, 'ip', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), onLimited);
 }
 
 /** Per user on POST /session, after authentication. */
-export function userRateLimit(store: SessionStore, perMinute: number): RequestHandler {
-  return limiter(store, 'user', perMinute, (req) => `user:${req.userId ?? 'unknown'}`);
+export function userRateLimit(store: SessionStore, perMinute: number, onLimited: () => void): RequestHandler {
+  return limiter(store, 'user', perMinute, (req) => `user:${req.userId ?? 'unknown'}`, onLimited);
 }

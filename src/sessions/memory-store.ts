@@ -158,7 +158,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       return { ok: true, victims: copy(victims) };
     },
 
-    async commit(reservationId, record) {
+    async commit(reservationId, record, outbox = []) {
       expire(now());
       const reservation = reservations.get(reservationId);
       if (!reservation || reservation.userId !== record.userId) throw new ReservationLostError();
@@ -169,6 +169,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       reservation.committed = record.sessionId;
       addPending(record.userId, -1);
       register(record);
+      for (const job of outbox) queue.enqueue(job);
     },
 
     async release(reservationId) {
@@ -213,14 +214,20 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       return copy(record);
     },
 
-    async finishEnd(sessionId) {
-      queue.ack(terminationJobId(sessionId));
-      return unregister(sessionId);
+    async finishEnd(sessionId, outbox = []) {
+      const jobId = terminationJobId(sessionId);
+      const queued = queue.has(jobId);
+      queue.ack(jobId);
+      const record = unregister(sessionId);
+      if (queued || record) for (const job of outbox) queue.enqueue(job);
+      return record;
     },
 
-    async sweepExpired(limit) {
+    async sweepExpired(limit, outboxFor = () => []) {
       expire(now());
-      return expired.splice(0, limit);
+      const swept = expired.splice(0, limit);
+      for (const record of swept) for (const job of outboxFor(record)) queue.enqueue(job);
+      return swept;
     },
 
     async enqueue(job) {

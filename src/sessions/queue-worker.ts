@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { Job, JobTopic, SessionRecord, SessionStore } from './store';
+import type { Job, JobTopic, SessionStore } from './store';
 
 export interface JobHandler {
   /** Does the job and settles it in the store; throws to have it tried again later. */
@@ -32,8 +32,8 @@ export interface QueueWorkerDeps {
   store: SessionStore;
   /** A topic without a handler here waits for a replica that has one (e.g. webhooks configured). */
   handlers: Partial<Record<JobTopic, JobHandler>>;
-  /** Told about sessions that lapsed in the registry (swept on every poll). */
-  onExpired(records: SessionRecord[]): void;
+  /** Sweeps up to `limit` lapsed sessions out of the registry (every poll); resolves how many. */
+  sweepExpired(limit: number): Promise<number>;
   logger: Logger;
   clock: () => number;
   options?: Partial<QueueWorkerOptions>;
@@ -72,14 +72,13 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
 
   /** One poll; true when it may have left due work behind (a full batch). */
   async function poll(): Promise<boolean> {
-    const expired = await store.sweepExpired(options.batch).catch(() => []);
-    if (expired.length > 0) deps.onExpired(expired);
+    const expired = await deps.sweepExpired(options.batch).catch(() => 0);
     const jobs = await store.claimJobs(options.batch, options.leaseMs).catch((err: unknown) => {
       logger.debug({ err }, 'could not claim jobs');
       return [];
     });
     await Promise.all(jobs.map(work));
-    return jobs.length === options.batch || expired.length === options.batch;
+    return jobs.length === options.batch || expired === options.batch;
   }
 
   function schedule(delayMs: number): void {

@@ -38,6 +38,15 @@ local function enqueueJob(P, id, topic, partition, payload, dropAt, dueAt)
 end
 `;
 
+/** Queues the jobs in ARGV from index `first` on, six values each (see outboxArgs in redis-store.ts). */
+export const enqueueOutbox = `${enqueueJob}
+local function enqueueOutbox(P, first)
+  for i = first, #ARGV, 6 do
+    enqueueJob(P, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5])
+  end
+end
+`;
+
 /** Queues the termination of a session given its record JSON (see TerminationPayload). */
 export const queueTermination = `${enqueueJob}
 local function queueTermination(P, sessionId, reason, recordJson, dueAt)

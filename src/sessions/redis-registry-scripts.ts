@@ -1,4 +1,4 @@
-import { ackJob, keepFor, liveSession, queueTermination, unregister } from './redis-lua';
+import { ackJob, enqueueOutbox, keepFor, liveSession, queueTermination, unregister } from './redis-lua';
 
 export interface ScriptDefinition {
   numberOfKeys: number;
@@ -71,11 +71,11 @@ return {'ok', victimsJson}
 `);
 
 /**
- * ARGV: prefix, now, reservationId, userId, sessionId, record JSON, createdAt, lapse, keepMs.
- * Returns 1 (also when this reservation was already committed to this session), or 0 when the
- * reservation is unknown, lapsed, released, or not this user's.
+ * ARGV: prefix, now, reservationId, userId, sessionId, record JSON, createdAt, lapse, keepMs,
+ * then outbox jobs. Returns 1 (also when this reservation was already committed to this session),
+ * or 0 when the reservation is unknown, lapsed, released, or not this user's.
  */
-const commit = script(`${keepFor}
+const commit = script(`${keepFor}${enqueueOutbox}
 local P, now, reservationId, userId, sessionId = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4], ARGV[5]
 local json, createdAt, lapse, keepMs = ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local reservationKey = P .. 'reservation:' .. reservationId
@@ -105,6 +105,7 @@ redis.call('ZADD', userSessions, lapse, sessionId)
 redis.call('ZADD', P .. 'sessions', lapse, sessionId)
 redis.call('ZADD', P .. 'by-created', createdAt, sessionId)
 for _, key in ipairs({userSessions, P .. 'sessions', P .. 'by-created'}) do keepFor(key, keepMs) end
+enqueueOutbox(P, 10)
 return 1
 `);
 
@@ -136,22 +137,40 @@ if ownerId == '' and known ~= '' then queueTermination(P, sessionId, reason, kno
 return false
 `);
 
-/** ARGV: prefix, now, sessionId. Returns the unregistered record's JSON, or false. */
-const finishEnd = script(`${ackJob}${unregister}
+/**
+ * ARGV: prefix, now, sessionId, then outbox jobs (queued only if there was something to finish).
+ * Returns the unregistered record's JSON, or false.
+ */
+const finishEnd = script(`${ackJob}${unregister}${enqueueOutbox}
 local P, now, sessionId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
-ackJob(P, 'terminate:' .. sessionId, now)
-return unregister(P, sessionId)
+local acked = ackJob(P, 'terminate:' .. sessionId, now)
+local json = unregister(P, sessionId)
+if acked == 1 or json then enqueueOutbox(P, 4) end
+return json
 `);
 
-/** ARGV: prefix, now, limit. Unregisters lapsed sessions; returns their record JSONs. */
-const sweepExpired = script(`${unregister}
+/** ARGV: prefix, now, limit. The record JSONs of registered sessions whose lapse time has passed. */
+const lapsedSessions = script(`
 local P, now, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local records = {}
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', P .. 'sessions', '-inf', now, 'LIMIT', 0, limit)) do
-  local json = unregister(P, id)
-  if json then records[#records + 1] = json end
+  local json = redis.call('HGET', P .. 'session:' .. id, 'record')
+  if json then records[#records + 1] = json else redis.call('ZREM', P .. 'sessions', id) end
 end
 return records
+`);
+
+/**
+ * ARGV: prefix, now, sessionId, then outbox jobs. Unregisters the session if it is still registered
+ * and lapsed, queueing the jobs in the same step. Returns 1 when it did.
+ */
+const expireSession = script(`${unregister}${enqueueOutbox}
+local P, now, sessionId = ARGV[1], tonumber(ARGV[2]), ARGV[3]
+local lapse = tonumber(redis.call('ZSCORE', P .. 'sessions', sessionId))
+if not lapse or lapse > now then return 0 end
+if not unregister(P, sessionId) then return 0 end
+enqueueOutbox(P, 4)
+return 1
 `);
 
 /** ARGV: prefix, now, userId. The user's live records' JSON. */
@@ -189,7 +208,8 @@ export const registryScripts = {
   release,
   requestEnd,
   finishEnd,
-  sweepExpired,
+  lapsedSessions,
+  expireSession,
   listUser,
   listAll,
 };

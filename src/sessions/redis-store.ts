@@ -13,6 +13,7 @@ import {
   type IdempotencyBegin,
   type Job,
   type JobTopic,
+  type NewJob,
   type ReserveResult,
   type SessionRecord,
   type SessionStore,
@@ -82,7 +83,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       return { ok: true, victims: JSON.parse(victims ?? '[]') as SessionRecord[] };
     },
 
-    async commit(reservationId, record) {
+    async commit(reservationId, record, outbox = []) {
       const at = now();
       const lapse = record.expiresAt + retentionSlackMs;
       const committed = await run(
@@ -95,6 +96,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         record.createdAt,
         lapse,
         positiveMs(lapse - at + keepAfterLapseMs),
+        ...outboxArgs(outbox),
       );
       if (committed !== 1) throw new ReservationLostError();
     },
@@ -142,26 +144,23 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       return json === null ? undefined : parseRecord(json);
     },
 
-    async finishEnd(sessionId) {
-      const json = (await run('finishEnd', now(), sessionId)) as string | null;
+    async finishEnd(sessionId, outbox = []) {
+      const json = (await run('finishEnd', now(), sessionId, ...outboxArgs(outbox))) as string | null;
       return json === null ? undefined : parseRecord(json);
     },
 
-    async sweepExpired(limit) {
-      const reply = (await run('sweepExpired', now(), Math.max(0, Math.floor(limit)))) as string[];
-      return reply.map(parseRecord);
+    async sweepExpired(limit, outboxFor = () => []) {
+      const lapsed = (await run('lapsedSessions', now(), Math.max(0, Math.floor(limit)))) as string[];
+      const swept: SessionRecord[] = [];
+      for (const record of lapsed.map(parseRecord)) {
+        const expired = await run('expireSession', now(), record.sessionId, ...outboxArgs(outboxFor(record)));
+        if (expired === 1) swept.push(record);
+      }
+      return swept;
     },
 
     async enqueue(job) {
-      await run(
-        'enqueue',
-        job.id,
-        job.topic,
-        job.partition,
-        JSON.stringify(job.payload),
-        job.dropAt,
-        job.dueAt,
-      );
+      await run('enqueue', ...outboxArgs([job]));
     },
 
     async claimJobs(limit, leaseMs): Promise<Job[]> {
@@ -257,6 +256,18 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       client.disconnect();
     },
   };
+}
+
+/** Jobs as script arguments, six values each (see enqueueOutbox in redis-lua.ts). */
+function outboxArgs(jobs: NewJob[]): (string | number)[] {
+  return jobs.flatMap((job) => [
+    job.id,
+    job.topic,
+    job.partition,
+    JSON.stringify(job.payload),
+    job.dropAt,
+    job.dueAt,
+  ]);
 }
 
 function scriptMethod(name: ScriptName): string {

@@ -7,9 +7,10 @@ import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
-import { untilAborted } from './until-aborted';
+import { sessionCreated, type LifecycleEvents } from './lifecycle-events';
 import type { SessionRecord, SessionStore } from './store';
 import type { Terminations } from './terminations';
+import { untilAborted } from './until-aborted';
 
 export interface CreatedSession {
   record: SessionRecord;
@@ -34,6 +35,7 @@ export interface SessionServiceDeps {
   minters: Partial<Record<EngineType, CredentialMinter>>;
   avaturn: AvaturnGateway;
   terminations: Terminations;
+  events: LifecycleEvents;
   metrics: Metrics;
   logger: Logger;
   clock: () => number;
@@ -49,7 +51,7 @@ const clientGoneError = () => new AppError('invalid-request', 'The client closed
  * translate HTTP in and out.
  */
 export function createSessionService(deps: SessionServiceDeps) {
-  const { config, store, terminations, logger, metrics, clock } = deps;
+  const { config, store, terminations, events, logger, metrics, clock } = deps;
   const { limits, timeouts } = config;
   /** A reservation outlives the create by a margin, so that only a crashed replica's lapses. */
   const reservationTtlMs = timeouts.sessionCreateDeadlineMs + 30_000;
@@ -110,7 +112,10 @@ export function createSessionService(deps: SessionServiceDeps) {
       void releaseSlot();
       throw err;
     });
-    if (!reserved.ok) throw sessionLimit(reserved.reason);
+    if (!reserved.ok) {
+      metrics.rejections.inc({ reason: reserved.reason });
+      throw sessionLimit(reserved.reason);
+    }
 
     let created: SessionRecord | undefined;
     let registering: Promise<void> | undefined;
@@ -128,7 +133,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         });
       created = recordOf(session.sessionId, profile, userId);
       token = session.token;
-      registering = store.commit(reservationId, created);
+      registering = store.commit(reservationId, created, events.outbox(sessionCreated(created, clock())));
       await untilAborted(registering, deadline);
     } catch (err) {
       const orphan = created;
@@ -142,8 +147,11 @@ export function createSessionService(deps: SessionServiceDeps) {
       throw err;
     }
     metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
-    metrics.createDuration.observe({ engine: profile.engine.type }, (clock() - started) / 1000);
-    logger.info({ sessionId: created.sessionId, profile: profile.name, userId }, 'session created');
+    metrics.timeToSession.observe(
+      { engine: profile.engine.type, preminted: 'false' },
+      (clock() - started) / 1000,
+    );
+    events.log(sessionCreated(created, clock()));
     handOver(created, input);
     return { record: created, token };
   }

@@ -111,9 +111,10 @@ export interface SessionStore {
   /**
    * Turn a reservation into a registered session, which lapses by itself at `expiresAt +
    * retentionSlackMs`. Committing the same reservation with the same record again is a no-op.
-   * Throws ReservationLostError if the reservation lapsed or was released.
+   * Throws ReservationLostError if the reservation lapsed or was released. `outbox` jobs (lifecycle
+   * events) are queued in the same atomic step, and only by the call that registers.
    */
-  commit(reservationId: string, record: SessionRecord): Promise<void>;
+  commit(reservationId: string, record: SessionRecord, outbox?: NewJob[]): Promise<void>;
   /** Give a reservation's slot back. Idempotent; unknown ids are ignored. */
   release(reservationId: string): Promise<void>;
 
@@ -133,11 +134,15 @@ export interface SessionStore {
   requestEnd(req: EndRequest): Promise<SessionRecord | undefined>;
   /**
    * Avaturn confirmed the session ended (or it is past saving): unregister it and drop its
-   * termination job. Returns the record it removed, if it was registered.
+   * termination job, queueing `outbox` in the same step if there was anything to finish. Returns
+   * the record it removed, if it was registered.
    */
-  finishEnd(sessionId: string): Promise<SessionRecord | undefined>;
-  /** Unregisters up to `limit` sessions whose lapse time has passed and returns them. */
-  sweepExpired(limit: number): Promise<SessionRecord[]>;
+  finishEnd(sessionId: string, outbox?: NewJob[]): Promise<SessionRecord | undefined>;
+  /**
+   * Unregisters up to `limit` sessions whose lapse time has passed, queueing each one's
+   * `outboxFor` jobs in the same step, and returns them.
+   */
+  sweepExpired(limit: number, outboxFor?: (record: SessionRecord) => NewJob[]): Promise<SessionRecord[]>;
 
   /** Adds a job; a job id already queued is left as it is. */
   enqueue(job: NewJob): Promise<void>;

@@ -4,12 +4,14 @@ import type { Metrics } from '../metrics';
 import { withRetries } from '../upstreams/retry';
 import type { AvaturnGateway } from '../upstreams/types';
 import type { EndReason } from './end-reasons';
+import { sessionEnded, type LifecycleEvents } from './lifecycle-events';
 import type { Job, SessionRecord, SessionStore, TerminationPayload } from './store';
 
 export interface TerminationsDeps {
   store: SessionStore;
   avaturn: AvaturnGateway;
   metrics: Metrics;
+  events: LifecycleEvents;
   logger: Logger;
   clock: () => number;
   /** How long the queue's worker leaves a freshly queued termination to the caller trying it now. */
@@ -35,7 +37,7 @@ export type Terminations = ReturnType<typeof createTerminations>;
  * max_duration has passed. So a session the broker knows of is always either listed or queued.
  */
 export function createTerminations(deps: TerminationsDeps) {
-  const { store, avaturn, metrics, logger, clock } = deps;
+  const { store, avaturn, metrics, events, logger, clock } = deps;
   const fallbackDelays = deps.fallbackDelaysMs ?? [250, 1_000, 3_000, 10_000, 30_000];
   const inFlight = new Set<Promise<unknown>>();
   let closed = false;
@@ -49,9 +51,18 @@ export function createTerminations(deps: TerminationsDeps) {
     return work;
   }
 
-  function ended(record: SessionRecord, reason: EndReason): void {
+  /** Unregisters a session that has ended, with its event in the outbox, and reports it. */
+  async function finish(record: SessionRecord, reason: EndReason): Promise<void> {
+    const event = sessionEnded(record, reason, clock());
+    await store.finishEnd(record.sessionId, events.outbox(event));
+    reported(event);
+  }
+
+  function reported(event: ReturnType<typeof sessionEnded>): void {
+    const reason = event.reason!;
     metrics.sessionsEnded.inc({ reason });
-    logger.info({ sessionId: record.sessionId, reason }, 'session ended');
+    metrics.sessionLifetime.observe({ reason }, Math.max(0, event.at - event.session.createdAt) / 1000);
+    events.log(event);
   }
 
   /** Ends a session already queued for termination; throws what Avaturn's DELETE threw. */
@@ -73,8 +84,7 @@ export function createTerminations(deps: TerminationsDeps) {
       throw err;
     });
     metrics.terminations.inc({ outcome });
-    await store.finishEnd(record.sessionId);
-    ended(record, reason);
+    await finish(record, reason);
   }
 
   /**
@@ -161,8 +171,7 @@ export function createTerminations(deps: TerminationsDeps) {
     async drop(job: Job): Promise<void> {
       const { record } = job.payload as TerminationPayload;
       metrics.terminations.inc({ outcome: 'dropped' });
-      await store.finishEnd(record.sessionId);
-      ended(record, 'expired');
+      await finish(record, 'expired');
     },
   };
 
@@ -171,9 +180,14 @@ export function createTerminations(deps: TerminationsDeps) {
     end,
     compensate,
     jobHandler,
-    /** Sessions that lapsed in the registry: Avaturn ended them at max_duration. */
-    expired(records: SessionRecord[]): void {
-      for (const record of records) ended(record, 'expired');
+    /** Sweeps sessions that lapsed in the registry (Avaturn ended them at max_duration). */
+    async sweepExpired(limit: number): Promise<number> {
+      const at = clock();
+      const swept = await store.sweepExpired(limit, (record) =>
+        events.outbox(sessionEnded(record, 'expired', at)),
+      );
+      for (const record of swept) reported(sessionEnded(record, 'expired', at));
+      return swept.length;
     },
     /** Waits for compensations under way in this process (tests; shutdown, within a budget). */
     async settle(): Promise<void> {

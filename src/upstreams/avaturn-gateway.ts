@@ -41,7 +41,7 @@ export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGat
       request: AvaturnCreateRequest,
       callOptions: CallOptions = {},
     ): Promise<AvaturnSession> {
-      const res = await options.circuit.run(async () => {
+      const res = await options.circuit.run('create', async () => {
         const answer = await options.http.send({
           upstream: 'avaturn',
           method: 'POST',
@@ -65,7 +65,7 @@ export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGat
 
     async terminateSession(sessionId: string, callOptions: CallOptions = {}) {
       if (!sessionIdPattern.test(sessionId)) throw new Error('refusing to terminate a malformed session id');
-      return options.circuit.run(async () => {
+      return options.circuit.run('terminate', async () => {
         const res = await options.http.send({
           upstream: 'avaturn',
           method: 'DELETE',

@@ -67,7 +67,7 @@ export function createCartesiaMinter(options: CartesiaMinterOptions): Credential
       if (engine.type !== 'cartesia') throw new Error(`profile ${profile.name} is not a Cartesia profile`);
       const signal = context.signal;
       const token = await withRetries(
-        () => options.circuit.run(() => mintOnce(engine.tokenTtlSeconds, signal)),
+        () => options.circuit.run('mint', () => mintOnce(engine.tokenTtlSeconds, signal)),
         { ...retry, signal },
       );
       return { type: 'cartesia', access_token: token, agent_id: engine.agentId };

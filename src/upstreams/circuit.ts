@@ -11,8 +11,17 @@ export interface CircuitOptions {
   rollingWindowMs?: number;
 }
 
+/** Told about every call: how it ended and how long it took (metrics). */
+export type CallObserver = (
+  upstream: UpstreamName,
+  operation: string,
+  outcome: string,
+  seconds: number,
+) => void;
+
 export interface Circuit {
-  run<T>(call: () => Promise<T>): Promise<T>;
+  /** Runs one call through the breaker; `operation` names it for metrics (create, mint, ...). */
+  run<T>(operation: string, call: () => Promise<T>): Promise<T>;
   readonly state: 'closed' | 'open' | 'half-open';
   shutdown(): void;
 }
@@ -21,7 +30,11 @@ export interface Circuit {
  * One breaker per upstream: only outages (timeouts, connection failures, 429/5xx) count, so a
  * run of our own 4xx never opens it. While open, calls fail at once with a 503 and Retry-After.
  */
-export function createCircuit(upstream: UpstreamName, options: CircuitOptions = {}): Circuit {
+export function createCircuit(
+  upstream: UpstreamName,
+  options: CircuitOptions = {},
+  observe: CallObserver = () => undefined,
+): Circuit {
   const resetTimeoutMs = options.resetTimeoutMs ?? 10_000;
   const breaker = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
     timeout: false,
@@ -39,14 +52,21 @@ export function createCircuit(upstream: UpstreamName, options: CircuitOptions = 
   });
 
   return {
-    async run<T>(call: () => Promise<T>): Promise<T> {
+    async run<T>(operation: string, call: () => Promise<T>): Promise<T> {
+      const started = performance.now();
+      const done = (outcome: string) =>
+        observe(upstream, operation, outcome, (performance.now() - started) / 1000);
       try {
-        return (await breaker.fire(call)) as T;
+        const result = (await breaker.fire(call)) as T;
+        done('ok');
+        return result;
       } catch (err) {
         if ((err as { code?: string }).code === 'EOPENBREAKER') {
           const retryAfterMs = Math.max(1000, openedAt + resetTimeoutMs - Date.now());
+          done('circuit-open');
           throw new UpstreamError(upstream, 'circuit-open', { retryAfterMs });
         }
+        done(outcomeOf(err));
         throw err;
       }
     },
@@ -57,4 +77,12 @@ export function createCircuit(upstream: UpstreamName, options: CircuitOptions = 
       breaker.shutdown();
     },
   };
+}
+
+/** A bounded label for how a call failed. */
+function outcomeOf(err: unknown): string {
+  if (!(err instanceof UpstreamError)) return 'aborted';
+  if (err.kind === 'status' && err.upstreamStatus !== undefined)
+    return `status-${Math.floor(err.upstreamStatus / 100)}xx`;
+  return err.kind;
 }

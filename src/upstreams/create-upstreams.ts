@@ -1,12 +1,14 @@
 import type { Config, EngineType } from '../config/types';
 import { createAvaturnGateway } from './avaturn-gateway';
 import { createCartesiaMinter } from './cartesia-minter';
-import { createCircuit, type CircuitOptions } from './circuit';
+import { createCircuit, type CallObserver, type Circuit, type CircuitOptions } from './circuit';
 import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
 import { createOpenAiMinter } from './openai-minter';
+import type { LifecycleEvent } from '../sessions/lifecycle-events';
 import { defaultRetry } from './retry';
-import type { CredentialMinter } from './types';
+import type { CredentialMinter, UpstreamName } from './types';
+import { createWebhookSender } from './webhook-sender';
 
 export interface UpstreamOptions {
   circuit?: CircuitOptions;
@@ -14,13 +16,15 @@ export interface UpstreamOptions {
 }
 
 /** The real adapters, sharing one connection pool and a circuit per upstream. */
-export function createUpstreams(config: Config, options: UpstreamOptions = {}) {
+export function createUpstreams(config: Config, options: UpstreamOptions = {}, observe?: CallObserver) {
   const http = new UpstreamHttp();
+  const circuitFor = (upstream: UpstreamName) => createCircuit(upstream, options.circuit, observe);
   const circuits = {
-    openai: createCircuit('openai', options.circuit),
-    cartesia: createCircuit('cartesia', options.circuit),
-    avaturn: createCircuit('avaturn', options.circuit),
-  };
+    openai: circuitFor('openai'),
+    cartesia: circuitFor('cartesia'),
+    avaturn: circuitFor('avaturn'),
+    webhook: circuitFor('webhook'),
+  } satisfies Record<UpstreamName, Circuit>;
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
   const minters: Partial<Record<EngineType, CredentialMinter>> = {};
@@ -55,9 +59,18 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}) {
     http,
     circuit: circuits.avaturn,
   });
+  const webhook = config.eventsWebhook;
+  const webhookSender =
+    webhook &&
+    createWebhookSender({ url: webhook.url, secret: webhook.secret, http, timeoutMs, clock: Date.now });
   return {
     minters,
     avaturn,
+    /** Delivers lifecycle events (EVENTS_WEBHOOK_URL), through its own circuit. */
+    deliverEvent:
+      webhookSender &&
+      ((event: LifecycleEvent, signal?: AbortSignal) =>
+        circuits.webhook.run('deliver', () => webhookSender.send(event, signal))),
     circuits,
     shutdown() {
       for (const circuit of Object.values(circuits)) circuit.shutdown();

@@ -25,6 +25,7 @@ export interface UpstreamRequest {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
   headers: Record<string, string>;
+  /** Sent as JSON; a string is sent as it is (a signed body must go out byte for byte). */
   body?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
@@ -53,7 +54,7 @@ export class UpstreamHttp {
           ...req.headers,
           ...(req.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
-        body: req.body === undefined ? undefined : JSON.stringify(req.body),
+        body: req.body === undefined || typeof req.body === 'string' ? req.body : JSON.stringify(req.body),
         signal,
         dispatcher: this.agent,
       });

@@ -64,7 +64,7 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
   return {
     async mint(profile: Profile, context: MintContext): Promise<ConversationEngine> {
       const signal = context.signal;
-      const value = await withRetries(() => options.circuit.run(() => mintOnce(profile, signal)), {
+      const value = await withRetries(() => options.circuit.run('mint', () => mintOnce(profile, signal)), {
         ...retry,
         signal,
       });

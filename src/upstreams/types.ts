@@ -49,4 +49,6 @@ export interface AvaturnGateway {
   terminateSession(sessionId: string, options?: CallOptions): Promise<'terminated' | 'already-gone'>;
 }
 
-export type UpstreamName = 'openai' | 'cartesia' | 'avaturn';
+/** Every service the broker calls out to; a metric label and part of error details. */
+export const UPSTREAMS = ['openai', 'cartesia', 'avaturn', 'webhook'] as const;
+export type UpstreamName = (typeof UPSTREAMS)[number];

@@ -81,7 +81,12 @@ function classify(
   }
 }
 
-const names: Record<UpstreamName, string> = { openai: 'OpenAI', cartesia: 'Cartesia', avaturn: 'Avaturn' };
+const names: Record<UpstreamName, string> = {
+  openai: 'OpenAI',
+  cartesia: 'Cartesia',
+  avaturn: 'Avaturn',
+  webhook: 'The events webhook',
+};
 
 function describe(upstream: UpstreamName, code: ErrorCode): string {
   const name = names[upstream];

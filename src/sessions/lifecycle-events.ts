@@ -1,0 +1,102 @@
+import type { Logger } from '../logger';
+import type { EndReason } from './end-reasons';
+import type { JobHandler } from './queue-worker';
+import type { Job, NewJob, SessionRecord, SessionStore } from './store';
+
+export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Something that happened to a session, as logs and webhooks tell it. Times are epoch ms. */
+export interface LifecycleEvent {
+  /** Stable: a redelivery carries the same id, so receivers can drop duplicates. */
+  id: string;
+  type: EventType;
+  /** Why it ended (session.ended only). */
+  reason?: EndReason;
+  at: number;
+  session: SessionRecord;
+}
+
+/** How long an undelivered event is retried before it is dropped. */
+export const eventRetentionMs = 24 * 60 * 60_000;
+
+export function sessionCreated(session: SessionRecord, at: number): LifecycleEvent {
+  return { id: `msg_${session.sessionId}_created`, type: 'session.created', at, session };
+}
+
+export function sessionEnded(session: SessionRecord, reason: EndReason, at: number): LifecycleEvent {
+  return { id: `msg_${session.sessionId}_ended`, type: 'session.ended', reason, at, session };
+}
+
+/** The event's fields as a log line and a webhook carry them; never a token or a key. */
+export function eventData(event: LifecycleEvent) {
+  const { session } = event;
+  return {
+    session_id: session.sessionId,
+    user_id: session.userId,
+    profile: session.profile,
+    engine: session.engine,
+    ...(event.reason === undefined ? {} : { reason: event.reason }),
+    created_at: new Date(session.createdAt).toISOString(),
+    duration_seconds: Math.max(0, Math.round((event.at - session.createdAt) / 1000)),
+  };
+}
+
+export interface LifecycleEventsOptions {
+  logger: Logger;
+  store: SessionStore;
+  /** Delivers an event as a webhook; without one, events are log lines only. */
+  deliver?: (event: LifecycleEvent, signal: AbortSignal) => Promise<void>;
+  /** Told about each delivery outcome (metrics). */
+  onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
+}
+
+export type LifecycleEvents = ReturnType<typeof createLifecycleEvents>;
+
+/**
+ * Every event is a JSON log line with a stable `event` field. With webhooks on, it is also a job in
+ * the store's outbox, queued in the same atomic step as the change it reports (the store call takes
+ * `outbox(event)`), and delivered by the queue worker; its partition is the session, so one
+ * session's events arrive in order.
+ */
+export function createLifecycleEvents(options: LifecycleEventsOptions) {
+  const { deliver, store } = options;
+  const report = options.onDelivery ?? (() => undefined);
+
+  /** The queue worker's handler for `event` jobs; undefined without webhooks. */
+  const jobHandler: JobHandler | undefined = deliver && {
+    async run(job: Job, signal: AbortSignal): Promise<void> {
+      await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
+        report('failed');
+        throw err;
+      });
+      report('delivered');
+      await store.ackJob(job.id);
+    },
+    async drop(job: Job): Promise<void> {
+      report('dropped');
+      options.logger.warn({ eventId: job.id }, 'webhook not delivered in time; event dropped');
+      await store.ackJob(job.id);
+    },
+  };
+
+  return {
+    jobHandler,
+    outbox(event: LifecycleEvent): NewJob[] {
+      if (deliver === undefined) return [];
+      return [
+        {
+          id: event.id,
+          topic: 'event',
+          partition: `events:${event.session.sessionId}`,
+          payload: event,
+          dueAt: event.at,
+          dropAt: event.at + eventRetentionMs,
+        },
+      ];
+    },
+    log(event: LifecycleEvent): void {
+      options.logger.info({ event: event.type, ...eventData(event) }, event.type);
+    },
+  };
+}
