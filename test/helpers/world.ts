@@ -11,6 +11,8 @@ export type StoreKind = (typeof storeKinds)[number];
 
 export interface World {
   t: TestApp;
+  /** Redis worlds: the key prefix, for a second broker on the same keyspace (a restart). */
+  keyPrefix?: string;
   /** The relay between the broker and Redis (Redis worlds only). */
   proxy?: TcpProxy;
   dispose(): Promise<void>;
@@ -20,14 +22,18 @@ export interface World {
  * A broker on the simulator with the store of the given kind: for Redis, a fresh key prefix on the
  * real server, reached through a relay the test can cut or slow down.
  */
-export async function buildWorld(kind: StoreKind, options: TestAppOptions = {}): Promise<World> {
+export async function buildWorld(
+  kind: StoreKind,
+  options: TestAppOptions = {},
+  shared: { keyPrefix?: string } = {},
+): Promise<World> {
   if (kind === 'memory') {
     const t = await buildTestApp(options);
     return { t, dispose: () => t.close() };
   }
   const target = new URL(redisUrl);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-  const keyPrefix = `test-world:${randomUUID()}:`;
+  const keyPrefix = shared.keyPrefix ?? `test-world:${randomUUID()}:`;
   const t = await buildTestApp({
     ...options,
     env: { REDIS_URL: proxy.url, ...options.env },
@@ -36,6 +42,7 @@ export async function buildWorld(kind: StoreKind, options: TestAppOptions = {}):
   return {
     t,
     proxy,
+    keyPrefix,
     async dispose() {
       await t.close();
       await proxy.close();
