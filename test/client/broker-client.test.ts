@@ -56,10 +56,11 @@ describe('createBrokerClient', () => {
       });
     });
 
-    it('sends the Idempotency-Key, so a retried click collects the same session', async () => {
+    it('sends the Idempotency-Key, so a retried click collects the same session, marked replayed', async () => {
       const first = await client.createSession({ idempotencyKey: 'click-1' });
       const again = await client.createSession({ idempotencyKey: 'click-1' });
-      expect(again).toEqual(first);
+      expect(first.replayed).toBe(false);
+      expect(again).toEqual({ ...first, replayed: true });
       expect(t.sim.ledger().sessions).toHaveLength(1);
     });
 
@@ -192,6 +193,7 @@ describe('createBrokerClient', () => {
         sessionId: 's1',
         token: 't1',
         expiresAt: new Date('2026-01-01T00:00:00.000Z'),
+        replayed: false,
       });
       expect(seen).toEqual([
         {
