@@ -36,7 +36,8 @@ export interface BrokerClientOptions {
   fetch?: typeof fetch;
   /**
    * In a browser, end the sessions this client created when the page goes away (`pagehide`), with
-   * a `keepalive` DELETE carrying the last token `getToken` returned. Default `true`; a page that
+   * a `keepalive` request to `POST /session/:id/end` carrying the last token `getToken` returned
+   * (refreshed when the page is hidden). Default `true`; a page that
    * hands its session on to another page (or keeps it across a reload on purpose) passes `false`.
    */
   endOnPageHide?: boolean;
@@ -68,26 +69,29 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const sessionUrl = (sessionId: string) => `${baseUrl}/session/${encodeURIComponent(sessionId)}`;
+
+  function endAtPageHide(sessionId: string, token: string): void {
+    try {
+      // A simple request (POST, text/plain body, no Authorization header) needs no CORS preflight:
+      // Chromium sends a keepalive request's preflight but may drop the request with the page.
+      doFetch(`${sessionUrl(sessionId)}/end`, {
+        method: 'POST',
+        body: token,
+        keepalive: true,
+        credentials: 'omit',
+        cache: 'no-store',
+      }).catch(() => undefined);
+    } catch {
+      // The page is going away: there is nobody left to tell.
+    }
+  }
+
   const tracker =
     options.endOnPageHide === false
       ? undefined
       : createPageHideEnder({
-          end(sessionId, token) {
-            try {
-              doFetch(sessionUrl(sessionId), {
-                method: 'DELETE',
-                headers: { Authorization: `Bearer ${token}` },
-                keepalive: true,
-                credentials: 'omit',
-                cache: 'no-store',
-              }).catch(() => undefined);
-            } catch {
-              // The page is going away: there is nobody left to tell.
-            }
-          },
-          refreshToken() {
-            bearerToken().catch(() => undefined);
-          },
+          end: endAtPageHide,
+          refreshToken: () => void bearerToken().catch(() => undefined),
         });
 
   async function bearerToken(): Promise<string> {

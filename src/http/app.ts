@@ -10,7 +10,7 @@ import { createStore } from '../sessions/create-store';
 import { createTerminator, type Terminator } from '../sessions/terminator';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
-import { createAuthenticator, requireUser, type AuthenticatorOptions } from './auth';
+import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { cors } from './cors';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
@@ -111,6 +111,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       store,
       beforeAuth: [ipRateLimit(store, config.limits.rateLimitIpPerMinute)],
       authenticate: requireUser(authenticator),
+      authenticateFromBody: requireUserFromTextBody(authenticator),
       createLimit: [userRateLimit(store, config.limits.rateLimitPerMinute)],
       bodyLimitBytes: config.bodyLimitBytes,
       pendingIdempotencyTtlMs: config.timeouts.sessionCreateDeadlineMs + 30_000,

@@ -1,18 +1,7 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
 import { buildTestApp, signToken, type TestApp } from '../helpers/build-test-app';
-
-async function serve(handler: RequestListener): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-}
+import { closeServer as close, serve } from '../helpers/serve';
 
 async function caught(promise: Promise<unknown>): Promise<BrokerError> {
   const err = await promise.then(

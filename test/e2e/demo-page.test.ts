@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../scripts/demo/start-demo';
+import { launchChromium } from '../helpers/chromium';
 
 const outputDir = join(__dirname, '..', '..', 'test-output');
 
@@ -15,19 +16,7 @@ describe('npm run demo › the example page in headless Chromium', () => {
       ports: { simulator: 0, idp: 0, broker: 0, page: 0 },
       brokerEnv: { LOG_LEVEL: 'silent' },
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
