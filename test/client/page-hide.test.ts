@@ -1,34 +1,22 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { signToken } from '../helpers/build-test-app';
-import { startBrowserWorld, type BrowserWorld } from '../helpers/browser-world';
+import { useBrowserWorld } from '../helpers/browser-world';
 import { eventually } from '../helpers/serve';
-import type {} from './pages/page-hide-page';
 
 describe('the client in headless Chromium, calling the broker from another origin', () => {
-  let world: BrowserWorld;
+  const world = useBrowserWorld(join(__dirname, 'pages', 'page-hide-page.ts'), {
+    MAX_SESSIONS_PER_USER: '5',
+  });
   let tokens: string[];
 
-  beforeAll(async () => {
-    world = await startBrowserWorld(join(__dirname, 'pages', 'page-hide-page.ts'), {
-      MAX_SESSIONS_PER_USER: '5',
-    });
-  }, 60_000);
-  afterAll(async () => {
-    await world?.close();
-  });
   beforeEach(async () => {
-    world.t.sim.reset();
-    world.pageErrors.length = 0;
     tokens = [await signToken({ sub: 'alice', n: 1 }), await signToken({ sub: 'alice', n: 2 })];
-  });
-  afterEach(() => {
-    expect(world.pageErrors).toEqual([]);
   });
 
   function addClient(page: Page, endOnPageHide?: boolean): Promise<number> {
     return page.evaluate((options) => window.harness.addClient(options), {
-      baseUrl: world.brokerUrl,
+      baseUrl: world().brokerUrl,
       tokens,
       endOnPageHide,
     });
@@ -39,15 +27,15 @@ describe('the client in headless Chromium, calling the broker from another origi
   }
 
   async function pageWithSession() {
-    const page = await world.open();
+    const page = await world().open();
     const { sessionId } = await create(page, await addClient(page));
-    expect(world.t.sim.ledger().sessions).toEqual([expect.objectContaining({ sessionId, state: 'live' })]);
+    expect(world().t.sim.ledger().sessions).toEqual([expect.objectContaining({ sessionId, state: 'live' })]);
     return { page, sessionId };
   }
 
   function endedByDelete(sessionId: string) {
     return eventually(() =>
-      expect(world.t.sim.ledger().sessions).toContainEqual(
+      expect(world().t.sim.ledger().sessions).toContainEqual(
         expect.objectContaining({ sessionId, state: 'ended', endedBy: 'delete' }),
       ),
     );
@@ -56,7 +44,7 @@ describe('the client in headless Chromium, calling the broker from another origi
   describe('when the page goes away', () => {
     it('ends the session on navigation: the keepalive request reaches the broker from another origin', async () => {
       const { page, sessionId } = await pageWithSession();
-      await page.goto(world.elsewhereUrl);
+      await page.goto(world().elsewhereUrl);
       await endedByDelete(sessionId);
       await page.close();
     });
@@ -69,7 +57,7 @@ describe('the client in headless Chromium, calling the broker from another origi
   });
 
   it('at page hide, ends only the sessions still held, with the token refreshed when the page was hidden', async () => {
-    const page = await world.open();
+    const page = await world().open();
     const [ended, optedOut, held] = [
       await addClient(page),
       await addClient(page, false),
@@ -86,27 +74,27 @@ describe('the client in headless Chromium, calling the broker from another origi
     expect(atPageHide).toEqual([
       {
         method: 'POST',
-        url: `${world.brokerUrl}/session/${last.sessionId}/end`,
+        url: `${world().brokerUrl}/session/${last.sessionId}/end`,
         keepalive: true,
         headers: {},
         body: tokens[1],
       },
     ]);
     await endedByDelete(last.sessionId);
-    expect(world.t.sim.ledger().sessions).toContainEqual(
+    expect(world().t.sim.ledger().sessions).toContainEqual(
       expect.objectContaining({ sessionId: kept.sessionId, state: 'live' }),
     );
     await page.close();
   });
 
   it('reads Idempotent-Replayed across origins: a retried create collects the same session, marked replayed', async () => {
-    const page = await world.open();
+    const page = await world().open();
     const client = await addClient(page);
     const first = await create(page, client, 'click-1');
     const again = await create(page, client, 'click-1');
     expect(first).toEqual({ sessionId: expect.any(String), replayed: false });
     expect(again).toEqual({ sessionId: first.sessionId, replayed: true });
-    expect(world.t.sim.ledger().sessions).toHaveLength(1);
+    expect(world().t.sim.ledger().sessions).toHaveLength(1);
     await page.close();
   });
 });

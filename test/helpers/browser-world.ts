@@ -14,7 +14,8 @@ export interface BrowserWorld {
   elsewhereUrl: string;
   /** Errors thrown in every page opened so far. */
   pageErrors: string[];
-  open(hash?: string): Promise<Page>;
+  /** Opens the test page; `beforeLoad` runs on the blank page first (to route requests, say). */
+  open(hash?: string, beforeLoad?: (page: Page) => Promise<unknown>): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -80,12 +81,39 @@ export async function startBrowserWorld(
     pageUrl: pages.url,
     elsewhereUrl: `${pages.url}/elsewhere`,
     pageErrors,
-    async open(hash = '') {
+    async open(hash = '', beforeLoad) {
       const page = await opened.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));
+      await beforeLoad?.(page);
       await page.goto(`${pages.url}/${hash}`);
       return page;
     },
     close,
   };
+}
+
+/**
+ * One world for a test file: started before its tests, reset before each (ledger, faults, page
+ * errors), checked after each for errors thrown in its pages, and closed at the end.
+ */
+export function useBrowserWorld(entry: string, env?: Record<string, string>): () => BrowserWorld {
+  let world: BrowserWorld | undefined;
+  const current = () => {
+    if (world === undefined) throw new Error('the browser world has not started');
+    return world;
+  };
+  beforeAll(async () => {
+    world = await startBrowserWorld(entry, env);
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+  });
+  beforeEach(() => {
+    current().t.sim.reset();
+    current().pageErrors.length = 0;
+  });
+  afterEach(() => {
+    expect(current().pageErrors).toEqual([]);
+  });
+  return current;
 }

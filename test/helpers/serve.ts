@@ -14,7 +14,7 @@ export async function closeServer(server: Server): Promise<void> {
 }
 
 /** Polls `check` until it stops throwing; a bound on waiting for a failure, not a speed check. */
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 10_000): Promise<void> {
+export async function eventually(check: () => unknown, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
