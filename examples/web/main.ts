@@ -22,7 +22,13 @@ interface State {
   expiryTimer?: ReturnType<typeof setTimeout>;
   /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
   unansweredKey?: string;
+  /** When the broker's Retry-After (429, 503) runs out; Start waits until then. */
+  retryAt?: number;
+  retryTimer?: ReturnType<typeof setInterval>;
 }
+
+/** The Avaturn SDK waits for the avatar's video forever unless told otherwise. */
+const avatarConnectTimeoutMs = 30_000;
 
 function byTestId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.querySelector<T>(`[data-testid="${id}"]`);
@@ -47,6 +53,7 @@ const ui = {
   error: byTestId('error'),
   errorMessage: byTestId('error-message'),
   errorMeta: byTestId('error-meta'),
+  retryCountdown: byTestId('retry-countdown'),
   status: byTestId('status'),
   endpoints: byTestId('endpoints'),
 };
@@ -71,6 +78,7 @@ function render(): void {
   ui.sessionId.textContent = session?.sessionId ?? '';
   ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
   ui.avatar.hidden = state.head === undefined;
+  if (state.retryAt !== undefined) ui.start.disabled = true;
 }
 
 function say(message: string): void {
@@ -85,13 +93,45 @@ function showError(err: unknown, context?: string): void {
     const meta = [err.status === 0 ? 'no answer' : `HTTP ${err.status}`];
     if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
     ui.errorMeta.textContent = meta.join(' · ');
+    if ((err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined) {
+      startCountdown(err.retryAfterSeconds);
+    }
   } else {
     ui.errorMessage.textContent = `${prefix}${err instanceof Error ? err.message : String(err)}`;
     ui.errorMeta.textContent = '';
   }
 }
 
+function stopCountdown(): void {
+  clearInterval(state.retryTimer);
+  state.retryTimer = undefined;
+  state.retryAt = undefined;
+  ui.retryCountdown.hidden = true;
+}
+
+/** Counts the broker's Retry-After down to the moment Start is worth pressing again. */
+function startCountdown(seconds: number): void {
+  stopCountdown();
+  const retryAt = Date.now() + seconds * 1000;
+  const tick = () => {
+    const left = Math.ceil((retryAt - Date.now()) / 1000);
+    if (left > 0) {
+      ui.retryCountdown.textContent = `You can try again in ${left} s.`;
+    } else {
+      stopCountdown();
+      ui.retryCountdown.hidden = false;
+      ui.retryCountdown.textContent = 'You can try again now.';
+      ui.start.disabled = false;
+    }
+  };
+  state.retryAt = retryAt;
+  ui.retryCountdown.hidden = false;
+  tick();
+  state.retryTimer = setInterval(tick, 1000);
+}
+
 function clearError(): void {
+  stopCountdown();
   ui.error.hidden = true;
   ui.errorMessage.textContent = '';
   ui.errorMeta.textContent = '';
@@ -139,7 +179,7 @@ async function askForMicrophone(): Promise<void> {
   }
 }
 
-async function mountAvatar(config: PageConfig, session: BrokerSession): Promise<void> {
+async function mountAvatar(config: PageConfig, client: BrokerClient, session: BrokerSession): Promise<void> {
   const { AvaturnHead } = await import('@avaturn-live/web-sdk');
   const head = new AvaturnHead(ui.avatar, {
     sessionToken: session.token,
@@ -148,7 +188,18 @@ async function mountAvatar(config: PageConfig, session: BrokerSession): Promise<
   });
   state.head = head;
   render();
-  await head.init();
+  try {
+    await head.init({ timeout: avatarConnectTimeoutMs });
+  } catch {
+    // init rejects with a bare string ("Connection timeout") or the SDK's HTTP error: either
+    // way the session is paid for and useless, so end it rather than leave it running.
+    await releaseMedia();
+    state.session = undefined;
+    await client.endSession(session.sessionId).catch(() => false);
+    throw new Error(
+      `The avatar did not connect within ${avatarConnectTimeoutMs / 1000} s. Check your connection and try again.`,
+    );
+  }
 }
 
 async function releaseMedia(): Promise<void> {
@@ -197,7 +248,7 @@ async function startAvatar(config: PageConfig, client: BrokerClient): Promise<vo
     return;
   }
   ui.mediaNote.hidden = true;
-  await mountAvatar(config, session);
+  await mountAvatar(config, client, session);
   say('Avatar connected. Say hello!');
 }
 
@@ -219,6 +270,8 @@ async function main(): Promise<void> {
       if (state.user === undefined) throw new Error('Sign in first.');
       return state.user.token;
     },
+    // Closing the tab, reloading or navigating away ends the session instead of leaving it billed.
+    endOnPageHide: true,
   });
   ui.endpoints.textContent = `Broker ${config.brokerUrl} · identity provider ${config.idpUrl}${
     config.simulated ? ' · upstreams simulated' : ''
@@ -238,6 +291,14 @@ async function main(): Promise<void> {
   });
   ui.stop.addEventListener('click', () => {
     void busy([ui.start, ui.stop, ui.logOut], () => endAvatar(client), 'Could not end the avatar');
+  });
+  window.addEventListener('pageshow', (event) => {
+    // Back from the back/forward cache: the client ended the session when the page was hidden.
+    if (!event.persisted || state.session === undefined) return;
+    state.session = undefined;
+    ui.mediaNote.hidden = true;
+    void releaseMedia().then(render);
+    say('Your avatar session ended when you left the page. Start it again to continue.');
   });
   ui.logOut.addEventListener('click', () => {
     void busy(
