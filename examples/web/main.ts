@@ -4,6 +4,7 @@ import {
   type BrokerClient,
   type BrokerSession,
 } from '../../src/client/index.js';
+import { createRetryCountdown } from './retry-countdown.js';
 
 /** Served by the demo's page server; a real app would bake these in at build time. */
 interface PageConfig {
@@ -22,9 +23,6 @@ interface State {
   expiryTimer?: ReturnType<typeof setTimeout>;
   /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
   unansweredKey?: string;
-  /** When the broker's Retry-After (429, 503) runs out; Start waits until then. */
-  retryAt?: number;
-  retryTimer?: ReturnType<typeof setInterval>;
 }
 
 /** The Avaturn SDK waits for the avatar's video forever unless told otherwise. */
@@ -59,6 +57,8 @@ const ui = {
 };
 
 const state: State = {};
+// Start waits out the broker's Retry-After (429, 503) instead of asking again too soon.
+const retryCountdown = createRetryCountdown(ui.retryCountdown, ui.start);
 
 const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
@@ -78,7 +78,7 @@ function render(): void {
   ui.sessionId.textContent = session?.sessionId ?? '';
   ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
   ui.avatar.hidden = state.head === undefined;
-  if (state.retryAt !== undefined) ui.start.disabled = true;
+  if (retryCountdown.running) ui.start.disabled = true;
 }
 
 function say(message: string): void {
@@ -94,7 +94,7 @@ function showError(err: unknown, context?: string): void {
     if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
     ui.errorMeta.textContent = meta.join(' · ');
     if ((err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined) {
-      startCountdown(err.retryAfterSeconds);
+      retryCountdown.start(err.retryAfterSeconds);
     }
   } else {
     ui.errorMessage.textContent = `${prefix}${err instanceof Error ? err.message : String(err)}`;
@@ -102,36 +102,8 @@ function showError(err: unknown, context?: string): void {
   }
 }
 
-function stopCountdown(): void {
-  clearInterval(state.retryTimer);
-  state.retryTimer = undefined;
-  state.retryAt = undefined;
-  ui.retryCountdown.hidden = true;
-}
-
-/** Counts the broker's Retry-After down to the moment Start is worth pressing again. */
-function startCountdown(seconds: number): void {
-  stopCountdown();
-  const retryAt = Date.now() + seconds * 1000;
-  const tick = () => {
-    const left = Math.ceil((retryAt - Date.now()) / 1000);
-    if (left > 0) {
-      ui.retryCountdown.textContent = `You can try again in ${left} s.`;
-    } else {
-      stopCountdown();
-      ui.retryCountdown.hidden = false;
-      ui.retryCountdown.textContent = 'You can try again now.';
-      ui.start.disabled = false;
-    }
-  };
-  state.retryAt = retryAt;
-  ui.retryCountdown.hidden = false;
-  tick();
-  state.retryTimer = setInterval(tick, 1000);
-}
-
 function clearError(): void {
-  stopCountdown();
+  retryCountdown.stop();
   ui.error.hidden = true;
   ui.errorMessage.textContent = '';
   ui.errorMeta.textContent = '';

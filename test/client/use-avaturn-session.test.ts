@@ -102,4 +102,19 @@ describe('useAvaturnSession under React StrictMode, in headless Chromium against
     ledgerShowsOne('live');
     await page.close();
   });
+
+  it('holds no session while not enabled, starts one when enabled, and ends it when disabled again', async () => {
+    const page = await world().open(`${hash}&enabled=false`);
+    await statusIs(page, 'idle');
+    expect(world().t.sim.ledger().sessions).toEqual([]);
+
+    await page.evaluate(() => window.hook.setEnabled(true));
+    await statusIs(page, 'live');
+    ledgerShowsOne('live');
+
+    await page.evaluate(() => window.hook.setEnabled(false));
+    await statusIs(page, 'ended');
+    ledgerShowsOne('ended');
+    await page.close();
+  });
 });

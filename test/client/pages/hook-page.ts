@@ -6,6 +6,8 @@ import { useAvaturnSession } from '../../../src/client/react';
 export interface HookHarness {
   mount(): void;
   unmount(): void;
+  /** Re-renders with `enabled` (the page starts with the hash's `enabled`, default true). */
+  setEnabled(enabled: boolean): void;
   /** How often the component's own mount effect ran: 2 shows StrictMode doubled it. */
   effectRuns(): number;
 }
@@ -22,9 +24,10 @@ const client = createBrokerClient({
   getToken: async () => params.get('token') ?? '',
 });
 let effectRuns = 0;
+let enabled = params.get('enabled') !== 'false';
 
 function Avatar() {
-  const { status, session, token, error, end, start } = useAvaturnSession({ client });
+  const { status, session, token, error, end, start } = useAvaturnSession({ client, enabled });
   useEffect(() => {
     effectRuns += 1;
   }, []);
@@ -46,5 +49,9 @@ window.hook = {
   mount: () => root.render(h(StrictMode, null, h(Avatar))),
   unmount: () => root.render(h(StrictMode, null, null)),
   effectRuns: () => effectRuns,
+  setEnabled(value) {
+    enabled = value;
+    window.hook.mount();
+  },
 };
 window.hook.mount();
