@@ -4,6 +4,7 @@ import {
   type BrokerClient,
   type BrokerSession,
 } from '../../src/client/index.js';
+import { createRetryCountdown } from './retry-countdown.js';
 
 /** Served by the demo's page server; a real app would bake these in at build time. */
 interface PageConfig {
@@ -23,6 +24,9 @@ interface State {
   /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
   unansweredKey?: string;
 }
+
+/** The Avaturn SDK waits for the avatar's video forever unless told otherwise. */
+const avatarConnectTimeoutMs = 30_000;
 
 function byTestId<T extends HTMLElement = HTMLElement>(id: string): T {
   const element = document.querySelector<T>(`[data-testid="${id}"]`);
@@ -47,11 +51,14 @@ const ui = {
   error: byTestId('error'),
   errorMessage: byTestId('error-message'),
   errorMeta: byTestId('error-meta'),
+  retryCountdown: byTestId('retry-countdown'),
   status: byTestId('status'),
   endpoints: byTestId('endpoints'),
 };
 
 const state: State = {};
+// Start waits out the broker's Retry-After (429, 503) instead of asking again too soon.
+const retryCountdown = createRetryCountdown(ui.retryCountdown, ui.start);
 
 const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
@@ -71,6 +78,7 @@ function render(): void {
   ui.sessionId.textContent = session?.sessionId ?? '';
   ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
   ui.avatar.hidden = state.head === undefined;
+  if (retryCountdown.running) ui.start.disabled = true;
 }
 
 function say(message: string): void {
@@ -85,6 +93,9 @@ function showError(err: unknown, context?: string): void {
     const meta = [err.status === 0 ? 'no answer' : `HTTP ${err.status}`];
     if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
     ui.errorMeta.textContent = meta.join(' · ');
+    if ((err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined) {
+      retryCountdown.start(err.retryAfterSeconds);
+    }
   } else {
     ui.errorMessage.textContent = `${prefix}${err instanceof Error ? err.message : String(err)}`;
     ui.errorMeta.textContent = '';
@@ -92,6 +103,7 @@ function showError(err: unknown, context?: string): void {
 }
 
 function clearError(): void {
+  retryCountdown.stop();
   ui.error.hidden = true;
   ui.errorMessage.textContent = '';
   ui.errorMeta.textContent = '';
@@ -139,7 +151,7 @@ async function askForMicrophone(): Promise<void> {
   }
 }
 
-async function mountAvatar(config: PageConfig, session: BrokerSession): Promise<void> {
+async function mountAvatar(config: PageConfig, client: BrokerClient, session: BrokerSession): Promise<void> {
   const { AvaturnHead } = await import('@avaturn-live/web-sdk');
   const head = new AvaturnHead(ui.avatar, {
     sessionToken: session.token,
@@ -148,7 +160,18 @@ async function mountAvatar(config: PageConfig, session: BrokerSession): Promise<
   });
   state.head = head;
   render();
-  await head.init();
+  try {
+    await head.init({ timeout: avatarConnectTimeoutMs });
+  } catch {
+    // init rejects with a bare string ("Connection timeout") or the SDK's HTTP error: either
+    // way the session is paid for and useless, so end it rather than leave it running.
+    await releaseMedia();
+    state.session = undefined;
+    await client.endSession(session.sessionId).catch(() => false);
+    throw new Error(
+      `The avatar did not connect within ${avatarConnectTimeoutMs / 1000} s. Check your connection and try again.`,
+    );
+  }
 }
 
 async function releaseMedia(): Promise<void> {
@@ -197,7 +220,7 @@ async function startAvatar(config: PageConfig, client: BrokerClient): Promise<vo
     return;
   }
   ui.mediaNote.hidden = true;
-  await mountAvatar(config, session);
+  await mountAvatar(config, client, session);
   say('Avatar connected. Say hello!');
 }
 
@@ -219,6 +242,8 @@ async function main(): Promise<void> {
       if (state.user === undefined) throw new Error('Sign in first.');
       return state.user.token;
     },
+    // Closing the tab, reloading or navigating away ends the session instead of leaving it billed.
+    endOnPageHide: true,
   });
   ui.endpoints.textContent = `Broker ${config.brokerUrl} · identity provider ${config.idpUrl}${
     config.simulated ? ' · upstreams simulated' : ''
@@ -238,6 +263,14 @@ async function main(): Promise<void> {
   });
   ui.stop.addEventListener('click', () => {
     void busy([ui.start, ui.stop, ui.logOut], () => endAvatar(client), 'Could not end the avatar');
+  });
+  window.addEventListener('pageshow', (event) => {
+    // Back from the back/forward cache: the client ended the session when the page was hidden.
+    if (!event.persisted || state.session === undefined) return;
+    state.session = undefined;
+    ui.mediaNote.hidden = true;
+    void releaseMedia().then(render);
+    say('Your avatar session ended when you left the page. Start it again to continue.');
   });
   ui.logOut.addEventListener('click', () => {
     void busy(

@@ -2,20 +2,16 @@
  * A small, dependency-free client for the broker, for frontends (browser) and Node alike.
  * It needs only `fetch`; the bearer token comes from the app's own identity provider.
  */
-import type { ErrorCode } from '../errors';
-
-export type BrokerErrorCode =
-  | ErrorCode
-  /** The broker could not be reached at all (offline, DNS, CORS refused, aborted). */
-  | 'network-error'
-  /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */
-  | 'unexpected-response';
+import { BrokerError, errorFrom, unexpectedResponse } from './broker-error';
+import { createPageHideEnder } from './page-hide';
 
 export interface BrokerSession {
   sessionId: string;
   /** Hand this to the Avaturn Web SDK (`new AvaturnHead(el, { sessionToken })`); never log it. */
   token: string;
   expiresAt: Date;
+  /** True when the broker replayed an earlier answer for the same Idempotency-Key: no new session was made. */
+  replayed: boolean;
 }
 
 export interface BrokerSessionSummary {
@@ -38,6 +34,13 @@ export interface BrokerClientOptions {
   /** Returns the app's current JWT, without the `Bearer ` prefix. */
   getToken: () => string | Promise<string>;
   fetch?: typeof fetch;
+  /**
+   * In a browser, end the sessions this client created when the page goes away (`pagehide`), with
+   * a `keepalive` request to `POST /session/:id/end` carrying the last token `getToken` returned
+   * (refreshed when the page is hidden). Default `true`; a page that
+   * hands its session on to another page (or keeps it across a reload on purpose) passes `false`.
+   */
+  endOnPageHide?: boolean;
 }
 
 export interface BrokerClient {
@@ -49,117 +52,6 @@ export interface BrokerClient {
    */
   endSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<boolean>;
   listSessions(options?: { signal?: AbortSignal }): Promise<BrokerSessionSummary[]>;
-}
-
-interface ProblemFields {
-  status: number;
-  code: BrokerErrorCode;
-  title?: string;
-  detail?: string;
-  requestId?: string;
-  retryAfterSeconds?: number;
-}
-
-/** A failed call; `message` is written for a person, `code` for a program. */
-export class BrokerError extends Error {
-  /** HTTP status, or 0 when no answer arrived. */
-  readonly status: number;
-  readonly code: BrokerErrorCode;
-  readonly title: string | undefined;
-  /** The broker's own explanation; never holds secrets or upstream text. */
-  readonly detail: string | undefined;
-  /** Quote this when reporting a problem: it finds the broker's log line. */
-  readonly requestId: string | undefined;
-  readonly retryAfterSeconds: number | undefined;
-
-  constructor(fields: ProblemFields, options?: { cause?: unknown }) {
-    super(humanMessage(fields), options);
-    this.name = 'BrokerError';
-    this.status = fields.status;
-    this.code = fields.code;
-    this.title = fields.title;
-    this.detail = fields.detail;
-    this.requestId = fields.requestId;
-    this.retryAfterSeconds = fields.retryAfterSeconds;
-  }
-
-  /** Worth trying again later (limits, upstream trouble, network), as opposed to a caller mistake. */
-  get retryable(): boolean {
-    return retryableCodes.has(this.code);
-  }
-}
-
-const retryableCodes = new Set<BrokerErrorCode>([
-  'idempotency-in-progress',
-  'rate-limited',
-  'session-limit',
-  'upstream-unavailable',
-  'not-ready',
-  'upstream-timeout',
-  'network-error',
-]);
-
-const messages: Record<BrokerErrorCode, string> = {
-  'invalid-request': 'The request was not understood.',
-  'unknown-profile': 'That avatar profile does not exist.',
-  unauthenticated: 'Your sign-in has expired. Please sign in again.',
-  'not-found': 'That avatar session no longer exists.',
-  'idempotency-in-progress': 'Your avatar is still starting.',
-  'payload-too-large': 'The request was too large.',
-  'unsupported-media-type': 'The request was not sent as JSON.',
-  'idempotency-key-reused': 'This request was already used for something else.',
-  'rate-limited': 'Too many attempts.',
-  'session-limit': 'You already have an avatar running, or all avatars are busy.',
-  'upstream-error': 'The avatar service answered something unexpected.',
-  'upstream-unavailable': 'The avatar service is unavailable right now.',
-  'not-ready': 'The service is restarting.',
-  'upstream-timeout': 'The avatar service took too long to answer.',
-  internal: 'Something went wrong on our side.',
-  'network-error': 'The avatar service could not be reached. Check your connection.',
-  'unexpected-response': 'The avatar service answered something unexpected.',
-};
-
-function humanMessage({ code, retryAfterSeconds }: ProblemFields): string {
-  const base = messages[code];
-  if (retryAfterSeconds !== undefined) return `${base} Try again in ${formatSeconds(retryAfterSeconds)}.`;
-  return retryableCodes.has(code) ? `${base} Try again in a moment.` : base;
-}
-
-function formatSeconds(seconds: number): string {
-  return seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
-}
-
-const knownCodes = new Set(Object.keys(messages));
-
-function isBrokerErrorCode(value: unknown): value is BrokerErrorCode {
-  return typeof value === 'string' && knownCodes.has(value);
-}
-
-/** Retry-After in seconds or as an HTTP date (RFC 9110); undefined when absent or unreadable. */
-function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
-}
-
-async function errorFrom(res: Response): Promise<BrokerError> {
-  const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
-  const headerRequestId = res.headers.get('x-request-id') ?? undefined;
-  let body: unknown;
-  if (/^application\/(problem\+)?json/.test(res.headers.get('content-type') ?? '')) {
-    body = await res.json().catch(() => undefined);
-  }
-  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const str = (key: string) => (typeof problem[key] === 'string' ? (problem[key] as string) : undefined);
-  return new BrokerError({
-    status: res.status,
-    code: isBrokerErrorCode(problem.code) ? problem.code : 'unexpected-response',
-    title: str('title'),
-    detail: str('detail'),
-    requestId: str('request_id') ?? headerRequestId,
-    retryAfterSeconds,
-  });
 }
 
 function date(value: unknown): Date {
@@ -176,21 +68,51 @@ function text(value: unknown): string {
 export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const doFetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const sessionUrl = (sessionId: string) => `${baseUrl}/session/${encodeURIComponent(sessionId)}`;
+
+  function endAtPageHide(sessionId: string, token: string): void {
+    try {
+      // A simple request (POST, text/plain body, no Authorization header) needs no CORS preflight:
+      // Chromium sends a keepalive request's preflight but may drop the request with the page.
+      doFetch(`${sessionUrl(sessionId)}/end`, {
+        method: 'POST',
+        body: token,
+        keepalive: true,
+        credentials: 'omit',
+        cache: 'no-store',
+      }).catch(() => undefined);
+    } catch {
+      // The page is going away: there is nobody left to tell.
+    }
+  }
+
+  const tracker =
+    options.endOnPageHide === false
+      ? undefined
+      : createPageHideEnder({
+          end: endAtPageHide,
+          refreshToken: () => void bearerToken().catch(() => undefined),
+        });
+
+  async function bearerToken(): Promise<string> {
+    const token = await options.getToken();
+    tracker?.useToken(token);
+    return token;
+  }
 
   async function call(
     method: string,
-    path: string,
+    url: string,
     init: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal },
   ) {
     const headers: Record<string, string> = {
       Accept: 'application/json, application/problem+json',
-      Authorization: `Bearer ${await options.getToken()}`,
+      Authorization: `Bearer ${await bearerToken()}`,
       ...init.headers,
     };
     if (init.body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
     try {
-      res = await doFetch(`${baseUrl}${path}`, {
+      return await doFetch(url, {
         method,
         headers,
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
@@ -201,49 +123,48 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
     } catch (cause) {
       throw new BrokerError({ status: 0, code: 'network-error' }, { cause });
     }
-    return res;
   }
 
   async function parse<T>(res: Response, shape: (body: Record<string, unknown>) => T): Promise<T> {
     try {
       return shape((await res.json()) as Record<string, unknown>);
     } catch (cause) {
-      throw new BrokerError(
-        {
-          status: res.status,
-          code: 'unexpected-response',
-          requestId: res.headers.get('x-request-id') ?? undefined,
-        },
-        { cause },
-      );
+      throw unexpectedResponse(res, cause);
     }
   }
 
   return {
     async createSession({ profile, idempotencyKey, signal } = {}) {
-      const res = await call('POST', '/session', {
+      const res = await call('POST', `${baseUrl}/session`, {
         body: profile === undefined ? {} : { profile },
         headers: idempotencyKey === undefined ? {} : { 'Idempotency-Key': idempotencyKey },
         signal,
       });
       if (res.status !== 201) throw await errorFrom(res);
-      return parse(res, (body) => ({
+      const session = await parse(res, (body) => ({
         sessionId: text(body.session_id),
         token: text(body.token),
         expiresAt: date(body.expires_at),
+        replayed: res.headers.get('idempotent-replayed') === 'true',
       }));
+      tracker?.track(session.sessionId, session.expiresAt);
+      return session;
     },
 
     async endSession(sessionId, { signal } = {}) {
-      const res = await call('DELETE', `/session/${encodeURIComponent(sessionId)}`, { signal });
-      if (res.status === 204) return true;
+      const res = await call('DELETE', sessionUrl(sessionId), { signal });
+      if (res.status === 204) {
+        tracker?.forget(sessionId);
+        return true;
+      }
       const error = await errorFrom(res);
-      if (error.code === 'not-found') return false;
-      throw error;
+      if (error.code !== 'not-found') throw error;
+      tracker?.forget(sessionId);
+      return false;
     },
 
     async listSessions({ signal } = {}) {
-      const res = await call('GET', '/sessions', { signal });
+      const res = await call('GET', `${baseUrl}/sessions`, { signal });
       if (res.status !== 200) throw await errorFrom(res);
       return parse(res, (body) => {
         if (!Array.isArray(body.sessions)) throw new TypeError('sessions is not an array');

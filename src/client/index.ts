@@ -1,9 +1,10 @@
-export { BrokerError, createBrokerClient } from './broker-client';
+export { createBrokerClient } from './broker-client';
 export type {
   BrokerClient,
   BrokerClientOptions,
-  BrokerErrorCode,
   BrokerSession,
   BrokerSessionSummary,
   CreateSessionOptions,
 } from './broker-client';
+export { BrokerError } from './broker-error';
+export type { BrokerErrorCode } from './broker-error';

@@ -13,7 +13,7 @@ import type { SessionStore } from '../sessions/store';
 import { createTerminations, type Terminations } from '../sessions/terminations';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
-import { createAuthenticator, requireUser, type AuthenticatorOptions } from './auth';
+import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { trackClientGone } from './client-gone';
 import { cors } from './cors';
 import { errorHandler, notFoundHandler } from './error-handler';
@@ -155,6 +155,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       store,
       beforeAuth: [ipLimit],
       authenticate: requireUser(authenticator),
+      authenticateFromBody: requireUserFromTextBody(authenticator),
       createLimit: [
         userRateLimit(store, config.limits.rateLimitPerMinute, () =>
           metrics.rejections.inc({ reason: 'rate-user' }),

@@ -1,5 +1,5 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
-import type { RequestHandler } from 'express';
+import express, { type RequestHandler } from 'express';
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/types';
 import { AppError } from '../errors';
@@ -90,6 +90,20 @@ export function requireUser(authenticator: Authenticator): RequestHandler {
     req.userId = await authenticator.authenticate(req.headers.authorization);
     next();
   };
+}
+
+/**
+ * The same check with the token as a `text/plain` body: a closing page can send that without a
+ * CORS preflight, and Chromium may drop a preflighted request together with the page.
+ */
+export function requireUserFromTextBody(authenticator: Authenticator): RequestHandler[] {
+  const parse = express.text({ type: 'text/plain', limit: maxTokenLength + 64 });
+  const authenticate: RequestHandler = async (req, _res, next) => {
+    const token = typeof req.body === 'string' ? req.body.trim() : '';
+    req.userId = await authenticator.authenticate(`Bearer ${token}`);
+    next();
+  };
+  return [parse, authenticate];
 }
 
 export function userOf(req: { userId?: string }): string {

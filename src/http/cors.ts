@@ -1,7 +1,9 @@
 import type { RequestHandler } from 'express';
 
 const allowedHeaders = 'Authorization, Content-Type, Idempotency-Key, X-Request-Id';
-const exposedHeaders = 'Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id';
+// Idempotent-Replayed tells a retried click that it collected the earlier session, not a new one.
+const exposedHeaders =
+  'Location, Retry-After, RateLimit, RateLimit-Policy, X-Request-Id, Idempotent-Replayed';
 
 /** Exact-origin allowlist: no patterns, no `null`, no reflection of unlisted origins. */
 export function cors(origins: readonly string[]): RequestHandler {

@@ -127,6 +127,25 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
           },
         },
       },
+      '/session/{id}/end': {
+        post: {
+          summary:
+            'The same as DELETE /session/{id}, for a page being closed: the token is the text/plain body, so the request needs no CORS preflight',
+          parameters: [sessionId],
+          requestBody: {
+            required: true,
+            content: { 'text/plain': { schema: { type: 'string', description: 'The bearer JWT' } } },
+          },
+          responses: {
+            '204': { description: 'Terminated, or had already ended upstream' },
+            '401': problemResponse('unauthenticated'),
+            '404': problemResponse("not-found: unknown id or another user's session"),
+            '413': problemResponse('payload-too-large'),
+            '429': problemResponse('rate-limited'),
+            '503': problemResponse('upstream-unavailable or not-ready'),
+          },
+        },
+      },
       '/sessions': {
         get: {
           summary: "List the caller's live sessions, newest first",

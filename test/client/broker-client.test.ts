@@ -1,18 +1,7 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
 import { buildTestApp, signToken, type TestApp } from '../helpers/build-test-app';
-
-async function serve(handler: RequestListener): Promise<{ server: Server; url: string }> {
-  const server = createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
-}
-
-async function close(server: Server): Promise<void> {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-}
+import { closeServer as close, serve } from '../helpers/serve';
 
 async function caught(promise: Promise<unknown>): Promise<BrokerError> {
   const err = await promise.then(
@@ -56,10 +45,11 @@ describe('createBrokerClient', () => {
       });
     });
 
-    it('sends the Idempotency-Key, so a retried click collects the same session', async () => {
+    it('sends the Idempotency-Key, so a retried click collects the same session, marked replayed', async () => {
       const first = await client.createSession({ idempotencyKey: 'click-1' });
       const again = await client.createSession({ idempotencyKey: 'click-1' });
-      expect(again).toEqual(first);
+      expect(first.replayed).toBe(false);
+      expect(again).toEqual({ ...first, replayed: true });
       expect(t.sim.ledger().sessions).toHaveLength(1);
     });
 
@@ -192,6 +182,7 @@ describe('createBrokerClient', () => {
         sessionId: 's1',
         token: 't1',
         expiresAt: new Date('2026-01-01T00:00:00.000Z'),
+        replayed: false,
       });
       expect(seen).toEqual([
         {

@@ -1,7 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../scripts/demo/start-demo';
+import { launchChromium } from '../helpers/chromium';
+import { eventually } from '../helpers/serve';
 
 const outputDir = join(__dirname, '..', '..', 'test-output');
 
@@ -15,19 +17,7 @@ describe('npm run demo › the example page in headless Chromium', () => {
       ports: { simulator: 0, idp: 0, broker: 0, page: 0 },
       brokerEnv: { LOG_LEVEL: 'silent' },
     });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 60_000);
 
   afterAll(async () => {
@@ -40,9 +30,10 @@ describe('npm run demo › the example page in headless Chromium', () => {
     demo.sim.reset();
   });
 
-  async function openSignedIn(user: string): Promise<Page> {
+  async function openSignedIn(user: string, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 900, height: 720 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    await beforeLoad?.(page);
     await page.goto(demo.urls.page);
     await page.getByTestId('user-input').fill(user);
     await page.getByTestId('sign-in').click();
@@ -105,6 +96,46 @@ describe('npm run demo › the example page in headless Chromium', () => {
     expect(await page.getByTestId('session').isVisible()).toBe(false);
     expect(demo.sim.liveSessions()).toEqual([]);
     await page.screenshot({ path: join(outputDir, 'demo-page-error.png'), fullPage: true });
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('ends the session when the tab is closed, without a click', async () => {
+    const page = await openSignedIn('Alan');
+    await page.getByTestId('start').click();
+    await page.getByTestId('session').waitFor();
+    const sessionId = await page.getByTestId('session-id').textContent();
+    await page.close({ runBeforeUnload: true });
+    await eventually(() =>
+      expect(demo.sim.ledger().sessions).toEqual([
+        expect.objectContaining({ sessionId, state: 'ended', endedBy: 'delete' }),
+      ]),
+    );
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
+
+  it('counts a 503’s Retry-After down, holding Start back until it runs out', async () => {
+    demo.sim.inject({ route: 'avaturn.create', status: 503, retryAfter: '30', times: 0 });
+    const page = await openSignedIn('Barbara', (p) => p.clock.install());
+    await page.getByTestId('start').click();
+    const countdown = page.getByTestId('retry-countdown');
+    await countdown.filter({ hasText: 'You can try again in 30 s.' }).waitFor();
+    expect(await page.getByTestId('error-meta').textContent()).toMatch(/^HTTP 503 · request id \S+$/);
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.clock.runFor(10_000);
+    await countdown.filter({ hasText: 'You can try again in 20 s.' }).waitFor();
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.clock.runFor(20_000);
+    await countdown.filter({ hasText: 'You can try again now.' }).waitFor();
+    expect(await page.getByTestId('start').isDisabled()).toBe(false);
+    await page.screenshot({ path: join(outputDir, 'demo-page-retry-after.png'), fullPage: true });
+
+    demo.sim.clearFaults();
+    await page.getByTestId('start').click();
+    await page.getByTestId('session').waitFor();
+    expect(await countdown.isVisible()).toBe(false);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -15,7 +15,7 @@ describe('CORS with CORS_ORIGINS=https://app.example', () => {
     await t.close();
   });
 
-  it('POST /session › from the app origin › allows it to read the 201, its Location and X-Request-Id', async () => {
+  it('POST /session › from the app origin › allows it to read the 201, its Location, X-Request-Id and Idempotent-Replayed', async () => {
     const res = await t.http
       .post('/session')
       .set('Origin', appOrigin)
@@ -25,7 +25,9 @@ describe('CORS with CORS_ORIGINS=https://app.example', () => {
     expect(res.headers['vary']).toMatch(/\bOrigin\b/i);
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
     const exposed = (res.headers['access-control-expose-headers'] ?? '').toLowerCase().split(/\s*,\s*/);
-    expect(exposed).toEqual(expect.arrayContaining(['location', 'x-request-id', 'retry-after', 'ratelimit']));
+    expect(exposed).toEqual(
+      expect.arrayContaining(['location', 'x-request-id', 'retry-after', 'ratelimit', 'idempotent-replayed']),
+    );
   });
 
   it('POST /session › from the app origin without a token › lets it read the 401 problem', async () => {

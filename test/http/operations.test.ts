@@ -66,7 +66,16 @@ describe('operational routes', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/openapi.json', '/readyz', '/session', '/session/{id}', '/sessions'].sort(),
+      [
+        '/healthz',
+        '/metrics',
+        '/openapi.json',
+        '/readyz',
+        '/session',
+        '/session/{id}',
+        '/session/{id}/end',
+        '/sessions',
+      ].sort(),
     );
     expect(res.body.components.schemas.Problem.properties.code.enum).toContain('session-limit');
     expect(res.body.components.schemas.CreateSessionRequest.properties.profile.enum).toEqual([

@@ -20,6 +20,8 @@ export interface SessionRoutesDeps {
   /** Runs before authentication (per-IP limit). */
   beforeAuth: RequestHandler[];
   authenticate: RequestHandler;
+  /** Authentication from a text/plain body, for POST /session/:id/end. */
+  authenticateFromBody: RequestHandler[];
   /** Runs after authentication on POST /session (per-user limit). */
   createLimit: RequestHandler[];
   bodyLimitBytes: number;
@@ -90,13 +92,16 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     },
   );
 
-  router.delete('/session/:id', ...guard, async (req, res) => {
+  const terminate: RequestHandler<{ id: string }> = async (req, res) => {
     const userId = userOf(req);
     const id = req.params.id;
     if (!isSessionId(id)) throw new AppError('not-found', 'No such session.');
     await service.end(userId, id);
     res.set('Cache-Control', 'no-store').status(204).end();
-  });
+  };
+  router.delete('/session/:id', ...guard, terminate);
+  // DELETE for a page that is going away: a simple request, so no preflight can be lost with it.
+  router.post('/session/:id/end', ...deps.beforeAuth, ...deps.authenticateFromBody, terminate);
 
   router.get('/sessions', ...guard, async (req, res) => {
     const sessions = await service.list(userOf(req));

@@ -1,0 +1,48 @@
+/** Counts a `Retry-After` down to the moment trying again is worth it, holding a button back until then. */
+export interface RetryCountdown {
+  readonly running: boolean;
+  start(seconds: number): void;
+  /** Hides the countdown (a new action began, or the user left). */
+  stop(): void;
+}
+
+export function createRetryCountdown(element: HTMLElement, button: HTMLButtonElement): RetryCountdown {
+  let timer: ReturnType<typeof setInterval> | undefined;
+  let retryAt: number | undefined;
+
+  function halt(): void {
+    clearInterval(timer);
+    timer = undefined;
+    retryAt = undefined;
+  }
+
+  function tick(): void {
+    if (retryAt === undefined) return;
+    const left = Math.ceil((retryAt - Date.now()) / 1000);
+    if (left > 0) {
+      element.textContent = `You can try again in ${left} s.`;
+      button.disabled = true;
+      return;
+    }
+    halt();
+    element.textContent = 'You can try again now.';
+    button.disabled = false;
+  }
+
+  return {
+    get running() {
+      return retryAt !== undefined;
+    },
+    start(seconds) {
+      halt();
+      retryAt = Date.now() + seconds * 1000;
+      element.hidden = false;
+      tick();
+      timer = setInterval(tick, 1000);
+    },
+    stop() {
+      halt();
+      element.hidden = true;
+    },
+  };
+}

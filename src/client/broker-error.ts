@@ -1,0 +1,133 @@
+/** The client's one error type: a problem+json answer, or no usable answer at all, in words. */
+import type { ErrorCode } from '../errors';
+
+export type BrokerErrorCode =
+  | ErrorCode
+  /** The broker could not be reached at all (offline, DNS, CORS refused, aborted). */
+  | 'network-error'
+  /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */
+  | 'unexpected-response';
+
+interface ProblemFields {
+  status: number;
+  code: BrokerErrorCode;
+  title?: string;
+  detail?: string;
+  requestId?: string;
+  retryAfterSeconds?: number;
+}
+
+/** A failed call; `message` is written for a person, `code` for a program. */
+export class BrokerError extends Error {
+  /** HTTP status, or 0 when no answer arrived. */
+  readonly status: number;
+  readonly code: BrokerErrorCode;
+  readonly title: string | undefined;
+  /** The broker's own explanation; never holds secrets or upstream text. */
+  readonly detail: string | undefined;
+  /** Quote this when reporting a problem: it finds the broker's log line. */
+  readonly requestId: string | undefined;
+  readonly retryAfterSeconds: number | undefined;
+
+  constructor(fields: ProblemFields, options?: { cause?: unknown }) {
+    super(humanMessage(fields), options);
+    this.name = 'BrokerError';
+    this.status = fields.status;
+    this.code = fields.code;
+    this.title = fields.title;
+    this.detail = fields.detail;
+    this.requestId = fields.requestId;
+    this.retryAfterSeconds = fields.retryAfterSeconds;
+  }
+
+  /** Worth trying again later (limits, upstream trouble, network), as opposed to a caller mistake. */
+  get retryable(): boolean {
+    return retryableCodes.has(this.code);
+  }
+}
+
+const retryableCodes = new Set<BrokerErrorCode>([
+  'idempotency-in-progress',
+  'rate-limited',
+  'session-limit',
+  'upstream-unavailable',
+  'not-ready',
+  'upstream-timeout',
+  'network-error',
+]);
+
+const messages: Record<BrokerErrorCode, string> = {
+  'invalid-request': 'The request was not understood.',
+  'unknown-profile': 'That avatar profile does not exist.',
+  unauthenticated: 'Your sign-in has expired. Please sign in again.',
+  'not-found': 'That avatar session no longer exists.',
+  'idempotency-in-progress': 'Your avatar is still starting.',
+  'payload-too-large': 'The request was too large.',
+  'unsupported-media-type': 'The request was not sent as JSON.',
+  'idempotency-key-reused': 'This request was already used for something else.',
+  'rate-limited': 'Too many attempts.',
+  'session-limit': 'You already have an avatar running, or all avatars are busy.',
+  'upstream-error': 'The avatar service answered something unexpected.',
+  'upstream-unavailable': 'The avatar service is unavailable right now.',
+  'not-ready': 'The service is restarting.',
+  'upstream-timeout': 'The avatar service took too long to answer.',
+  internal: 'Something went wrong on our side.',
+  'network-error': 'The avatar service could not be reached. Check your connection.',
+  'unexpected-response': 'The avatar service answered something unexpected.',
+};
+
+function humanMessage({ code, retryAfterSeconds }: ProblemFields): string {
+  const base = messages[code];
+  if (retryAfterSeconds !== undefined) return `${base} Try again in ${formatSeconds(retryAfterSeconds)}.`;
+  return retryableCodes.has(code) ? `${base} Try again in a moment.` : base;
+}
+
+function formatSeconds(seconds: number): string {
+  return seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+}
+
+const knownCodes = new Set(Object.keys(messages));
+
+function isBrokerErrorCode(value: unknown): value is BrokerErrorCode {
+  return typeof value === 'string' && knownCodes.has(value);
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110); undefined when absent or unreadable. */
+function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** The error a non-success answer stands for. */
+export async function errorFrom(res: Response): Promise<BrokerError> {
+  const retryAfterSeconds = parseRetryAfter(res.headers.get('retry-after'));
+  const headerRequestId = res.headers.get('x-request-id') ?? undefined;
+  let body: unknown;
+  if (/^application\/(problem\+)?json/.test(res.headers.get('content-type') ?? '')) {
+    body = await res.json().catch(() => undefined);
+  }
+  const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
+  const str = (key: string) => (typeof problem[key] === 'string' ? (problem[key] as string) : undefined);
+  return new BrokerError({
+    status: res.status,
+    code: isBrokerErrorCode(problem.code) ? problem.code : 'unexpected-response',
+    title: str('title'),
+    detail: str('detail'),
+    requestId: str('request_id') ?? headerRequestId,
+    retryAfterSeconds,
+  });
+}
+
+/** A success status whose body is not what the broker promises. */
+export function unexpectedResponse(res: Response, cause: unknown): BrokerError {
+  return new BrokerError(
+    {
+      status: res.status,
+      code: 'unexpected-response',
+      requestId: res.headers.get('x-request-id') ?? undefined,
+    },
+    { cause },
+  );
+}
