@@ -2,6 +2,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export type TerminationReason = 'user' | 'replaced' | 'compensation';
 
+const premintLabels = ['profile', 'engine'] as const;
+
 /** One registry per app, so tests and several apps in one process never share counters. */
 export function createMetrics(liveSessions: () => Promise<number>) {
   const registry = new Registry();
@@ -36,6 +38,36 @@ export function createMetrics(liveSessions: () => Promise<number>) {
       help: 'Time to create a session, from reservation to registration.',
       labelNames: ['engine'] as const,
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10],
+      registers: [registry],
+    }),
+    premintHits: new Counter({
+      name: 'avaturn_broker_premint_hits_total',
+      help: 'Creates that took a pre-minted credential from the pool.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintMisses: new Counter({
+      name: 'avaturn_broker_premint_misses_total',
+      help: 'Creates of a pooled profile that found the pool empty and minted inline.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintDiscards: new Counter({
+      name: 'avaturn_broker_premint_discards_total',
+      help: 'Pre-minted credentials dropped unused because they came within the safety margin of expiry.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintRefillFailures: new Counter({
+      name: 'avaturn_broker_premint_refill_failures_total',
+      help: 'Background mints for the pool that failed (the pool then backs off).',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintReady: new Gauge({
+      name: 'avaturn_broker_premint_ready',
+      help: 'Pre-minted credentials ready to be handed out.',
+      labelNames: premintLabels,
       registers: [registry],
     }),
     liveSessions: new Gauge({

@@ -101,6 +101,7 @@ const envSchema = z.object({
   SESSION_CREATE_DEADLINE_MS: integerVar([1], 10000),
   SHUTDOWN_DRAIN_MS: integerVar([0], 5000),
   METRICS_TOKEN: headerSecret.optional(),
+  PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
 type Env = z.infer<typeof envSchema>;
 type RawEnv = Partial<Record<keyof Env, string>>;
@@ -202,5 +203,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       shutdownDrainMs: env_.SHUTDOWN_DRAIN_MS,
     },
     bodyLimitBytes: 4096,
+    premintPoolSize: env_.PREMINT_POOL_SIZE,
   };
 }

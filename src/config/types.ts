@@ -60,4 +60,6 @@ export interface Config {
   timeouts: { upstreamMs: number; sessionCreateDeadlineMs: number; shutdownDrainMs: number };
   metricsToken?: string;
   bodyLimitBytes: number;
+  /** Fresh credentials kept ready per pre-mintable profile; 0 = off (nothing minted ahead). */
+  premintPoolSize: number;
 }

@@ -9,6 +9,7 @@ import type { SessionStore } from '../sessions/store';
 import { createStore } from '../sessions/create-store';
 import { createTerminator, type Terminator } from '../sessions/terminator';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
+import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, type AuthenticatorOptions } from './auth';
 import { cors } from './cors';
@@ -39,6 +40,8 @@ export interface BrokerApp {
   metrics: Metrics;
   terminator: Terminator;
   logger: Logger;
+  /** Pre-minted credentials, when PREMINT_POOL_SIZE > 0. */
+  premint: PremintPool | undefined;
   /** Readiness turns 503 from now on; requests are still served. */
   startDraining(): void;
   /** Waits for pending compensations, then releases the store and upstream connections. */
@@ -50,9 +53,21 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const clock = deps.clock ?? Date.now;
   const store = deps.store ?? createStore(config, clock);
   const upstreams = createUpstreams(config, deps.upstreamOptions);
-  const minters = deps.minters ?? upstreams.minters;
   const avaturn = deps.avaturn ?? upstreams.avaturn;
   const metrics = createMetrics(() => store.countAll());
+  const premint =
+    config.premintPoolSize > 0
+      ? createPremintPool({
+          minters: deps.minters ?? upstreams.minters,
+          profiles: config.profiles,
+          size: config.premintPoolSize,
+          createDeadlineMs: config.timeouts.sessionCreateDeadlineMs,
+          clock,
+          metrics,
+          logger,
+        })
+      : undefined;
+  const minters = premint?.minters ?? deps.minters ?? upstreams.minters;
   const terminator = createTerminator({
     avaturn,
     logger,
@@ -126,10 +141,12 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     metrics,
     terminator,
     logger,
+    premint,
     startDraining() {
       draining = true;
     },
     async close() {
+      await premint?.close();
       await terminator.settle();
       upstreams.shutdown();
       await Promise.allSettled([store.close(), upstreams.close()]);
