@@ -1,13 +1,14 @@
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Agent, Client, request, type Dispatcher } from 'undici';
+import { Agent, request } from 'undici';
 import { runChild } from './child-runtime';
 
 /*
  * The two baselines the broker is measured against, each a bare node:http server that answers
  * POST /session with nothing but the two upstream calls (mint, then create):
  * - floor: one pooled keep-alive undici agent, like the broker's own; the least any broker can do.
- * - naive: a fresh connection per upstream call, as in the vendors' quick-start servers.
+ * - naive: a fresh connection per upstream call, as in the vendors' quick-start servers, made the
+ *   cheapest way Node has (node:http without an agent; a new undici Client per call costs more).
  * Neither authenticates, limits or registers anything.
  */
 
@@ -33,24 +34,39 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 runChild(async (params: BaselineParams) => {
   const pool = new Agent({ keepAliveTimeout: 30_000, connections: 64 });
-  const origin = new URL(params.upstreamUrl).origin;
 
-  async function post(path: string, key: string, body: unknown): Promise<Record<string, unknown>> {
-    const dispatcher: Dispatcher = params.mode === 'floor' ? pool : new Client(origin);
-    try {
-      const res = await request(`${params.upstreamUrl}${path}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-        dispatcher,
-      });
-      const answer = (await res.body.json()) as Record<string, unknown>;
-      if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
-      return answer;
-    } finally {
-      if (dispatcher !== pool) void dispatcher.close();
-    }
+  const headers = (key: string) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
+
+  async function pooledPost(path: string, key: string, body: unknown): Promise<Record<string, unknown>> {
+    const res = await request(`${params.upstreamUrl}${path}`, {
+      method: 'POST',
+      headers: headers(key),
+      body: JSON.stringify(body),
+      dispatcher: pool,
+    });
+    const answer = (await res.body.json()) as Record<string, unknown>;
+    if (res.statusCode !== 200) throw new Error(`${path}: ${res.statusCode}`);
+    return answer;
   }
+
+  function freshPost(path: string, key: string, body: unknown): Promise<Record<string, unknown>> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        `${params.upstreamUrl}${path}`,
+        { method: 'POST', agent: false, headers: headers(key) },
+        (res) => {
+          readBody(res).then((text) => {
+            if (res.statusCode !== 200) reject(new Error(`${path}: ${res.statusCode}`));
+            else resolve(JSON.parse(text) as Record<string, unknown>);
+          }, reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(body));
+    });
+  }
+
+  const post = params.mode === 'floor' ? pooledPost : freshPost;
 
   async function createSession(raw: string): Promise<unknown> {
     JSON.parse(raw === '' ? '{}' : raw);
