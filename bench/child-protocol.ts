@@ -7,6 +7,8 @@ export interface Usage {
   mainThreadMs: number | undefined;
   mainThreadAfterMarkMs: number | undefined;
   rssBytes: number;
+  /** process.memoryUsage() when the window ended, before the mark's GC: where the RSS goes. */
+  memory: NodeJS.MemoryUsage;
   /** Highest sampled RSS since the previous mark. */
   peakRssBytes: number;
   /** V8 heap in use after a full GC: what the process really holds on to. */

@@ -67,7 +67,8 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
   /** Read before a full GC, so that the GC is not counted in the window that just ended. */
   function usage(): Usage {
     const cpu = process.cpuUsage();
-    const rss = process.memoryUsage.rss();
+    const memory = process.memoryUsage();
+    const rss = memory.rss;
     const peakRssBytes = Math.max(peakRss, rss);
     const mainThreadMs = mainThreadCpuMs();
     const gc = (globalThis as { gc?: () => void }).gc;
@@ -79,6 +80,7 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
       mainThreadMs,
       mainThreadAfterMarkMs: mainThreadCpuMs(),
       rssBytes: rss,
+      memory,
       peakRssBytes,
       retainedHeapBytes: process.memoryUsage().heapUsed,
     };

@@ -37,6 +37,8 @@ export interface Window {
   peakRssMb: number;
   /** RSS when the window ended, before the mark's GC. */
   endRssMb: number;
+  /** process.memoryUsage() then, in MB: V8's heap reserved and used, and memory outside it. */
+  endMemoryMb: Record<keyof NodeJS.MemoryUsage, number>;
   heapAfterGcMb: number;
   /** The fake upstreams' and this process's (the load generator's) CPU per session, for context. */
   upstreamCpuMsPerSession: number | null;
@@ -127,6 +129,9 @@ async function measure(
         : null,
     peakRssMb: mb(after.peakRssBytes),
     endRssMb: mb(after.rssBytes),
+    endMemoryMb: Object.fromEntries(
+      Object.entries(after.memory).map(([key, bytes]) => [key, mb(bytes)]),
+    ) as Window['endMemoryMb'],
     heapAfterGcMb: mb(after.retainedHeapBytes),
     upstreamCpuMsPerSession: perSession(cpuMs(upstreamBefore, upstreamAfter)),
     generatorCpuMsPerSession: perSession((generator.user + generator.system) / 1000),
