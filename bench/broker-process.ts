@@ -1,103 +1,59 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config';
-import { startServer, type RunningServer } from '../src/server';
+import { startServer } from '../src/server';
 import { createRedisStore } from '../src/sessions/redis-store';
-import type { ChildMessage, ParentMessage, Usage } from './broker-child';
+import { runChild } from './child-runtime';
+import { addLiveSessions, type AddLiveSessions } from './live-sessions';
 
-/*
- * The broker under test, alone in this process so that its CPU time and memory are its own.
- * Driven by bench/broker-child.ts over IPC.
- */
+/* The broker under test (startServer from src/server.ts), alone in this process. */
 
-const sampleEveryMs = 50;
-let peakRssSinceMark = process.memoryUsage.rss();
-const sampler = setInterval(() => {
-  peakRssSinceMark = Math.max(peakRssSinceMark, process.memoryUsage.rss());
-}, sampleEveryMs);
-
-function reply(message: ChildMessage): void {
-  process.send?.(message);
+export interface BrokerParams {
+  env: Record<string, string>;
+  /** PROFILES_FILE's content. */
+  profilesJson: string;
+  /** Redis instead of the in-process store, under a key prefix of its own that is deleted at the end. */
+  redisUrl?: string;
 }
 
-/** Read before a full GC, so that the GC is not counted in the window that just ended. */
-function usage(): Usage {
-  const cpu = process.cpuUsage();
-  const rss = process.memoryUsage.rss();
-  const peakRssBytes = Math.max(peakRssSinceMark, rss);
-  const lifetimePeakRssBytes = process.resourceUsage().maxRSS * 1024;
-  const gc = (globalThis as { gc?: () => void }).gc;
-  gc?.();
-  peakRssSinceMark = process.memoryUsage.rss();
-  return {
-    cpu,
-    rssBytes: rss,
-    peakRssBytes,
-    lifetimePeakRssBytes,
-    retainedHeapBytes: gc ? process.memoryUsage().heapUsed : undefined,
-    cpuAfterMark: process.cpuUsage(),
-  };
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<number> {
+async function deleteKeys(url: string, prefix: string): Promise<void> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  let deleted = 0;
   try {
     await client.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
       cursor = next;
-      if (keys.length > 0) deleted += await client.unlink(...keys);
+      if (keys.length > 0) await client.unlink(...keys);
     } while (cursor !== '0');
   } finally {
     client.disconnect();
   }
-  return deleted;
 }
 
-async function start(
-  env: Record<string, string>,
-  profilesJson: string,
-  redisUrl: string | undefined,
-): Promise<void> {
+runChild(async ({ env, profilesJson, redisUrl }: BrokerParams) => {
   const config = loadConfig(env, { readFile: () => profilesJson });
   const keyPrefix = `avaturn-broker-bench:${randomUUID()}:`;
   const store = redisUrl === undefined ? undefined : createRedisStore({ url: redisUrl, keyPrefix });
-  const running: RunningServer = await startServer(config, store === undefined ? {} : { store });
-
-  process.on('message', (message: ParentMessage) => {
-    if (message.type === 'mark') reply({ type: 'usage', usage: usage() });
-    if (message.type === 'stop') {
-      void (async () => {
-        await running.shutdown();
-        const keysDeleted = redisUrl === undefined ? 0 : await deleteKeys(redisUrl, keyPrefix);
-        clearInterval(sampler);
-        reply({ type: 'stopped', keysDeleted });
-        process.disconnect?.();
-      })().catch((err: unknown) => {
-        reply({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-        process.exit(1);
-      });
-    }
-  });
-  reply({
-    type: 'ready',
+  const running = await startServer(config, store === undefined ? {} : { store });
+  const { broker } = running;
+  return {
     url: running.url,
-    store: running.broker.store.kind,
-    ...(store ? { keyPrefix } : {}),
-  });
-}
-
-process.once('message', (message: ParentMessage) => {
-  if (message.type !== 'start') return;
-  start(message.env, message.profilesJson, message.redisUrl).catch((err: unknown) => {
-    reply({ type: 'failed', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
-  });
-});
-// The parent going away must not leave a broker behind.
-process.on('disconnect', () => {
-  clearInterval(sampler);
-  setTimeout(() => process.exit(0), 200).unref();
+    info: { store: broker.store.kind },
+    calls: {
+      addLiveSessions: (options: AddLiveSessions) => addLiveSessions(broker.store, options),
+      liveSessions: () => broker.store.countAll(),
+      /** Waits for the pre-mint pool's background mints, then says how many are ready per profile. */
+      premintReady: async () => {
+        await broker.premint?.whenIdle();
+        return Object.fromEntries(
+          Object.keys(config.profiles).map((name) => [name, broker.premint?.ready(name) ?? 0]),
+        );
+      },
+    },
+    async stop() {
+      await running.shutdown();
+      if (redisUrl !== undefined) await deleteKeys(redisUrl, keyPrefix);
+    },
+  };
 });

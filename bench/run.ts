@@ -1,171 +1,135 @@
-import { availableParallelism } from 'node:os';
+import { mkdir, readdir } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/load-config';
-import { startSimulator } from '../src/simulator';
-import { startBrokerChild, type BrokerChild } from './broker-child';
-import { runClosedLoop } from './load';
-import { readBenchOptions, type BenchOptions } from './options';
-import { formatReport, overhead, writeReport, type BenchReport, type ScenarioResult } from './report';
-import {
-  authRejectIteration,
-  baselineIteration,
-  brokerIteration,
-  createPool,
-  type Scenario,
-} from './scenarios';
-import { brokerEnv, profilesJson, signUserTokens, type BenchProfile } from './world';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { startChild, type Child } from './child';
+import { compileForChildren } from './compile';
+import { readBenchOptions } from './options';
+import { summariseProfile, type ProfileSummary } from './profile-summary';
+import { formatReport, judgeTargets, writeReport, type BenchReport } from './report';
+import { scenarioRunners, settings, type Bench, type Row } from './scenarios';
+import { signUserTokens } from './world';
 
-const method = `Method: the broker runs alone in a child process (startServer from src/server.ts, through tsx), so its
-CPU (process.cpuUsage over the measured window / completed iterations), peak RSS (sampled every 50 ms in
-the window) and heap after GC (a full GC once the window has ended) are its own. This process holds the
-load generator and the upstream simulator. A baseline sends the broker's upstream calls (mint, create,
-delete) straight to the simulator, from here, at the same concurrency, with the same kind of keep-alive
-pool; Δ is what going through the broker adds (two more loopback hops, auth, limits, the store,
-validation, logging). Both processes share the machine's CPUs, so Δ includes CPU contention.`;
+const method = `Method: every system under test (the floor, the naive baseline, each broker) runs alone in a fresh
+child process, so its CPU time (process.cpuUsage over the window, all threads, / sessions completed)
+and its RSS (sampled every 50 ms) are its own. The fake upstreams (bench/fake-upstreams.ts: fixed
+latency, no state) run in a process of their own and serve all systems alike; the load generator is
+this process. Latency runs from the request leaving the client to the end of its answer's body.
+Everything shares the machine's CPUs, with each other and with whatever else runs on the machine
+(see the load average above): compare figures within one run, as ratios.`;
 
-const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
-
-async function measure(
-  scenario: Scenario,
-  options: BenchOptions,
-  broker: BrokerChild,
-  resetUpstream: () => void,
-  liveUpstream: () => number,
-): Promise<ScenarioResult> {
-  const { concurrency } = options;
-  if (options.warmupS > 0) {
-    const warm = await runClosedLoop(scenario.iteration, concurrency, options.warmupS * 1000);
-    if (warm.errors > 0)
-      throw new Error(
-        `${scenario.name} warm-up: ${warm.errors} errors, e.g. ${warm.errorSamples.join('; ')}`,
-      );
+async function redisAnswers(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.ping();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
   }
-  resetUpstream();
-  const before = await broker.mark();
-  const harnessBefore = process.cpuUsage();
-  const result = await runClosedLoop(scenario.iteration, concurrency, options.durationS * 1000);
-  const harness = process.cpuUsage(harnessBefore);
-  const after = await broker.mark();
+}
 
-  const leaked = liveUpstream();
-  const errorSamples =
-    leaked > 0 ? [...result.errorSamples, `${leaked} upstream sessions left live`] : result.errorSamples;
-  const perIteration = (ms: number) => (result.iterations > 0 ? ms / result.iterations : null);
-  const brokerCpuMs =
-    (after.cpu.user + after.cpu.system - before.cpuAfterMark.user - before.cpuAfterMark.system) / 1000;
-  return {
-    name: scenario.name,
-    kind: scenario.kind,
-    ...(scenario.baseline ? { baseline: scenario.baseline } : {}),
-    concurrency,
-    elapsedS: Math.round(result.elapsedS * 100) / 100,
-    iterations: result.iterations,
-    iterationsPerS: result.iterations / result.elapsedS,
-    requestsPerS: result.requests / result.elapsedS,
-    errors: result.errors + leaked,
-    errorSamples,
-    latencyMs: result.latency,
-    ...(scenario.kind === 'baseline'
-      ? {}
-      : {
-          broker: {
-            cpuMs: Math.round(brokerCpuMs),
-            cpuMsPerIteration: perIteration(brokerCpuMs),
-            peakRssMb: mb(after.peakRssBytes),
-            lifetimePeakRssMb: mb(after.lifetimePeakRssBytes),
-            retainedHeapMb: after.retainedHeapBytes === undefined ? undefined : mb(after.retainedHeapBytes),
-          },
-        }),
-    harnessCpuMsPerIteration: perIteration((harness.user + harness.system) / 1000),
-  };
+function progress(row: Row): void {
+  const w = row.window;
+  const live = row.liveSessions ? ` with ${row.liveSessions.atStart.toLocaleString('en-US')} live` : '';
+  process.stdout.write(
+    `  ${row.scenario} ${row.system}${live}: ${w.load.completedPerS.toFixed(0)} sessions/s, ` +
+      `p50 ${w.load.latencyMs?.p50.toFixed(1) ?? '-'} ms, p99 ${w.load.latencyMs?.p99.toFixed(1) ?? '-'} ms, ` +
+      `CPU ${w.cpuMsPerSession?.toFixed(3) ?? '-'} ms/session, ${w.load.errors} errors\n`,
+  );
+}
+
+async function summariseProfiles(dir: string): Promise<ProfileSummary[]> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.cpuprofile')).sort();
+  return Promise.all(files.map((f) => summariseProfile(join(dir, f), f.replace(/\.cpuprofile$/, ''))));
 }
 
 async function main(): Promise<number> {
   const options = readBenchOptions(process.env);
   const startedAt = new Date().toISOString();
-  const sim = await startSimulator({ latencyMs: options.upstreamLatencyMs });
-  const pools: ReturnType<typeof createPool>[] = [];
-  let broker: BrokerChild | undefined;
+  const began = performance.now();
+  const loadStart = loadavg();
+  const resultsDir = join(__dirname, 'results');
+  const profileDir = options.cpuProfile
+    ? join(resultsDir, 'profiles', startedAt.replace(/[:.]/g, '-'))
+    : undefined;
+  const children = new Set<Child>();
+  const rows: Row[] = [];
+  const notes: string[] = [];
   try {
-    const env = brokerEnv(sim);
-    const config = loadConfig(env, { readFile: () => profilesJson });
-    const tokens = await signUserTokens(options.users);
-    broker = await startBrokerChild(env, {
-      profilesJson,
-      redisUrl: options.redisUrl,
-      cpuProfileDir: options.cpuProfile ? join(__dirname, 'results', 'profiles') : undefined,
-    });
-    const pool = () => {
-      const created = createPool(options.concurrency);
-      pools.push(created);
-      return created;
+    const latencies = new Set<number>();
+    if (options.scenarios.includes('throughput')) latencies.add(settings.throughput.upstreamLatencyMs);
+    if (options.scenarios.includes('latency')) latencies.add(settings.latency.upstreamLatencyMs);
+    if (options.scenarios.includes('time-to-session'))
+      latencies.add(settings.timeToSession.upstreamLatencyMs);
+    if (options.scenarios.includes('live-sessions')) latencies.add(settings.liveSessions.upstreamLatencyMs);
+    const buildDir = await compileForChildren();
+    const upstreams = new Map<number, Child>();
+    for (const latencyMs of latencies) {
+      const child = await startChild({ buildDir, script: 'fake-upstreams', params: { latencyMs } });
+      children.add(child);
+      upstreams.set(latencyMs, child);
+    }
+    const redisAvailable = options.stores.includes('redis') && (await redisAnswers(options.redisUrl));
+    if (options.stores.includes('redis') && !redisAvailable) {
+      notes.push(`Redis did not answer at ${options.redisUrl} (BENCH_REDIS_URL): no Redis rows in this run.`);
+      process.stdout.write(`${notes[notes.length - 1]}\n`);
+    }
+    if (profileDir) {
+      await mkdir(profileDir, { recursive: true });
+      notes.push(`CPU profiles (BENCH_CPU_PROFILE=1) in ${profileDir}; profiling slows the brokers down.`);
+    }
+    const bench: Bench = {
+      options,
+      upstreams,
+      tokens: await signUserTokens(options.users),
+      buildDir,
+      redisAvailable,
+      profileDir,
+      children,
+      report(row) {
+        rows.push(row);
+        progress(row);
+      },
     };
-
-    const scenarios: Scenario[] = [];
-    for (const profile of ['openai', 'cartesia'] as BenchProfile[]) {
-      const baseline = `baseline:${profile}`;
-      scenarios.push({
-        name: baseline,
-        kind: 'baseline',
-        profile,
-        iteration: baselineIteration(sim, config, profile, pool()),
-      });
-      scenarios.push({
-        name: `broker:${profile}`,
-        kind: 'broker',
-        profile,
-        baseline,
-        iteration: brokerIteration(broker.url, tokens, profile, pool()),
-      });
+    for (const scenario of options.scenarios) {
+      process.stdout.write(`${scenario}\n`);
+      await scenarioRunners[scenario](bench);
     }
-    scenarios.push({
-      name: 'auth-reject',
-      kind: 'auth-reject',
-      iteration: await authRejectIteration(broker.url, pool()),
-    });
-
-    process.stdout.write(
-      `broker pid ${broker.pid} at ${broker.url} (store ${broker.store}${broker.keyPrefix ? `, prefix ${broker.keyPrefix}` : ''}); ` +
-        `simulator at ${sim.url}\n`,
-    );
-    const results: ScenarioResult[] = [];
-    for (const scenario of scenarios) {
-      process.stdout.write(`  ${scenario.name} ...`);
-      const result = await measure(
-        scenario,
-        options,
-        broker,
-        () => sim.reset(),
-        () => sim.liveSessions().length,
-      );
-      const base = results.find((r) => r.name === scenario.baseline);
-      if (base) result.overheadMs = overhead(result.latencyMs, base.latencyMs);
-      results.push(result);
-      process.stdout.write(` ${result.iterations} iterations, ${result.errors} errors\n`);
+    for (const child of upstreams.values()) {
+      await child.stop();
+      children.delete(child);
     }
 
-    const { keysDeleted } = await broker.stop();
-    broker = undefined;
-    if (options.redisUrl) process.stdout.write(`  removed ${keysDeleted} Redis keys of the bench prefix\n`);
-
+    const cpuModel = cpus()[0]?.model.trim() ?? 'unknown';
     const { redisUrl: _redisUrl, ...shown } = options;
     const report: BenchReport = {
       startedAt,
-      node: process.version,
-      cpus: availableParallelism(),
-      options: { ...shown, store: options.redisUrl ? 'redis' : 'memory' },
-      method,
-      scenarios: results,
+      durationS: (performance.now() - began) / 1000,
+      machine: {
+        node: process.version,
+        cpus: cpus().length,
+        cpuModel,
+        memoryGb: Math.round(totalmem() / 1024 ** 3),
+        loadAverage: { start: loadStart, end: loadavg() },
+      },
+      options: shown,
+      notes: [...notes, method],
+      rows,
+      targets: judgeTargets(rows, options.maxLiveSessions),
+      ...(profileDir ? { profiles: await summariseProfiles(profileDir) } : {}),
     };
-    const path = await writeReport(report);
+    const path = await writeReport(report, resultsDir);
     process.stdout.write(`\n${formatReport(report)}\n\nwritten to ${path} and bench/results/latest.json\n`);
-    const errors = results.reduce((sum, r) => sum + r.errors, 0);
+    const errors = rows.reduce((sum, row) => sum + row.window.load.errors, 0);
     if (errors > 0) process.stderr.write(`bench: ${errors} requests failed unexpectedly\n`);
     return errors > 0 ? 1 : 0;
   } finally {
-    await broker?.stop().catch(() => undefined);
-    await Promise.all(pools.map((p) => p.close()));
-    await sim.close();
+    await Promise.all([...children].map((child) => child.stop().catch(() => undefined)));
   }
 }
 

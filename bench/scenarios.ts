@@ -1,138 +1,350 @@
-import { SignJWT } from 'jose';
+import { join } from 'node:path';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { Config } from '../src/config/types';
-import type { Simulator } from '../src/simulator';
-import { avaturnCreateRequest } from '../src/upstreams/avaturn-create-request';
-import { clientSecretRequest } from '../src/upstreams/openai-minter';
-import type { AvaturnCreateRequest } from '../src/upstreams/types';
-import type { Iteration } from './load';
-import { benchProfiles, type BenchProfile } from './world';
+import { startChild, type Child, type Usage } from './child';
+import { runClosedLoop, runOpenLoop, type LoadResult, type Send } from './load';
+import type { BenchOptions, ScenarioName, Store } from './options';
+import { baselineParams, benchProfile, brokerEnv, profilesJson } from './world';
 
-export type ScenarioKind = 'baseline' | 'broker' | 'auth-reject';
+/** The issue's scenarios, fixed so that every run measures the same thing. */
+export const settings = {
+  throughput: { connections: 50, upstreamLatencyMs: 0 },
+  latency: { ratePerS: 200, upstreamLatencyMs: 40 },
+  timeToSession: { ratePerS: 20, upstreamLatencyMs: 40, poolSize: 8 },
+  liveSessions: { ratePerS: 100, upstreamLatencyMs: 0, steps: [100, 10_000, 100_000] },
+} as const;
 
-export interface Scenario {
-  name: string;
-  kind: ScenarioKind;
-  profile?: BenchProfile;
-  /** The baseline this scenario's latency is compared with. */
-  baseline?: string;
-  iteration: Iteration;
+export type SystemKind = 'floor' | 'naive' | 'broker';
+
+export interface SystemSpec {
+  kind: SystemKind;
+  store?: Store;
+  premintPoolSize?: number;
 }
 
-type Engine = AvaturnCreateRequest['conversation_engine'];
+export function systemLabel(spec: SystemSpec): string {
+  if (spec.kind !== 'broker') return spec.kind;
+  return `broker (${spec.store}${spec.premintPoolSize ? `, pre-minted ×${spec.premintPoolSize}` : ''})`;
+}
 
-/** A keep-alive pool, one connection per worker, like the broker's own upstream pool. */
-export const createPool = (connections: number) => new Agent({ connections, keepAliveTimeout: 30_000 });
+/** What one measured window cost the process under test. */
+export interface Window {
+  load: LoadResult;
+  cpuMs: number;
+  /** null when no request completed. */
+  cpuMsPerSession: number | null;
+  /** The main thread's share of that CPU time (the rest: GC, compiler and libuv threads); null off Linux. */
+  mainThreadShare: number | null;
+  peakRssMb: number;
+  /** RSS when the window ended, before the mark's GC. */
+  endRssMb: number;
+  /** process.memoryUsage() then, in MB: V8's heap reserved and used, and memory outside it. */
+  endMemoryMb: Record<keyof NodeJS.MemoryUsage, number>;
+  heapAfterGcMb: number;
+  /** The fake upstreams' and this process's (the load generator's) CPU per session, for context. */
+  upstreamCpuMsPerSession: number | null;
+  generatorCpuMsPerSession: number | null;
+}
 
-async function call(
-  pool: Dispatcher,
-  method: 'POST' | 'DELETE',
-  url: string,
-  expected: number,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<Record<string, unknown>> {
-  const res = await request(url, {
-    method,
-    dispatcher: pool,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+export interface Row {
+  scenario: ScenarioName;
+  system: string;
+  kind: SystemKind;
+  store?: Store;
+  premintPoolSize?: number;
+  upstreamLatencyMs: number;
+  /** live-sessions only: the count aimed for, and what the store held around the window. */
+  liveSessions?: { target: number; atStart: number; atEnd: number; populateS: number };
+  window: Window;
+}
+
+export interface Bench {
+  options: BenchOptions;
+  /** Fake upstreams by latency (ms). */
+  upstreams: Map<number, Child>;
+  tokens: string[];
+  /** Where the measured processes' compiled code is (bench/compile.ts). */
+  buildDir: string;
+  redisAvailable: boolean;
+  /** Set when profiling: where the brokers' CPU profiles go. */
+  profileDir: string | undefined;
+  report(row: Row): void;
+  /** Children to stop should the run fail. */
+  children: Set<Child>;
+}
+
+const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+const cpuMs = (from: Usage, to: Usage) =>
+  (to.cpu.user + to.cpu.system - from.cpuAfterMark.user - from.cpuAfterMark.system) / 1000;
+
+async function startSystem(bench: Bench, spec: SystemSpec, latencyMs: number) {
+  const upstream = bench.upstreams.get(latencyMs)!;
+  const child =
+    spec.kind === 'broker'
+      ? await startChild({
+          buildDir: bench.buildDir,
+          script: 'broker-process',
+          params: {
+            env: brokerEnv(upstream.url, { PREMINT_POOL_SIZE: String(spec.premintPoolSize ?? 0) }),
+            profilesJson,
+            ...(spec.store === 'redis' ? { redisUrl: bench.options.redisUrl } : {}),
+          },
+        })
+      : await startChild({
+          buildDir: bench.buildDir,
+          script: 'baseline-server',
+          params: baselineParams(spec.kind, upstream.url),
+        });
+  bench.children.add(child);
+  return { child, upstream };
+}
+
+async function stopSystem(bench: Bench, child: Child): Promise<void> {
+  await child.stop();
+  bench.children.delete(child);
+}
+
+/** Runs the load as one measured window; with `profile`, the system's CPU profile of it goes there. */
+async function measure(
+  sut: Child,
+  upstream: Child,
+  run: () => Promise<LoadResult>,
+  profile: string | undefined,
+): Promise<Window> {
+  const [before, upstreamBefore] = [await sut.mark(), await upstream.mark()];
+  if (profile !== undefined) await sut.call('profileStart');
+  const generatorBefore = process.cpuUsage();
+  const load = await run();
+  const generator = process.cpuUsage(generatorBefore);
+  const [after, upstreamAfter] = [await sut.mark(), await upstream.mark()];
+  if (profile !== undefined) await sut.call('profileStop', { path: profile });
+  const perSession = (ms: number) => (load.completed > 0 ? ms / load.completed : null);
+  const used = cpuMs(before, after);
+  return {
+    load,
+    cpuMs: Math.round(used),
+    cpuMsPerSession: perSession(used),
+    mainThreadShare:
+      used > 0 && after.mainThreadMs !== undefined && before.mainThreadAfterMarkMs !== undefined
+        ? (after.mainThreadMs - before.mainThreadAfterMarkMs) / used
+        : null,
+    peakRssMb: mb(after.peakRssBytes),
+    endRssMb: mb(after.rssBytes),
+    endMemoryMb: Object.fromEntries(
+      Object.entries(after.memory).map(([key, bytes]) => [key, mb(bytes)]),
+    ) as Window['endMemoryMb'],
+    heapAfterGcMb: mb(after.retainedHeapBytes),
+    upstreamCpuMsPerSession: perSession(cpuMs(upstreamBefore, upstreamAfter)),
+    generatorCpuMsPerSession: perSession((generator.user + generator.system) / 1000),
+  };
+}
+
+/** Throws what a warm-up went wrong with: a broken setup should not be measured. */
+function assertClean(what: string, result: LoadResult): void {
+  if (result.errors > 0)
+    throw new Error(`${what} warm-up: ${result.errors} errors, e.g. ${result.errorSamples.join('; ')}`);
+}
+
+async function answer(res: Dispatcher.ResponseData, expected: number, what: string): Promise<string> {
   const text = await res.body.text();
   if (res.statusCode !== expected) {
-    throw new Error(
-      `${method} ${new URL(url).pathname.replace(/[0-9a-f-]{36}$/, ':id')}: ${res.statusCode}, expected ${expected}`,
-    );
+    const code = /"code":"([a-z-]+)"/.exec(text)?.[1];
+    throw new Error(`${what}: ${res.statusCode}${code ? ` ${code}` : ''}, expected ${expected}`);
   }
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+  return text;
 }
 
-function field(body: Record<string, unknown>, name: string): string {
-  const value = body[name];
-  if (typeof value !== 'string') throw new Error(`response without ${name}`);
-  return value;
+/** POST /session as user n (the baselines ignore the token). */
+function createSession(url: string, tokens: string[], client: Dispatcher): (n: number) => Promise<string> {
+  const body = JSON.stringify({ profile: benchProfile });
+  return async (n) => {
+    const res = await request(`${url}/session`, {
+      method: 'POST',
+      headers: { authorization: tokens[n % tokens.length]!, 'content-type': 'application/json' },
+      body,
+      dispatcher: client,
+    });
+    return answer(res, 201, 'POST /session');
+  };
 }
 
-/** The broker's upstream sequence, sent by the client itself: mint, create, terminate. */
-export function baselineIteration(
-  sim: Simulator,
-  config: Config,
-  profileName: BenchProfile,
-  pool: Dispatcher,
-): Iteration {
-  const profile = config.profiles[benchProfiles[profileName]];
-  if (!profile) throw new Error(`no profile for ${profileName}`);
-  const avaturnAuth = { authorization: `Bearer ${sim.keys.avaturn}` };
+/** A session's whole life through the broker: create it, then end it, so live sessions stay level. */
+function sessionLifecycle(url: string, tokens: string[], client: Dispatcher): Send {
+  const create = createSession(url, tokens, client);
+  return async (n) => {
+    const { session_id: id } = JSON.parse(await create(n)) as { session_id: string };
+    const res = await request(`${url}/session/${id}`, {
+      method: 'DELETE',
+      headers: { authorization: tokens[n % tokens.length]! },
+      dispatcher: client,
+    });
+    await answer(res, 204, 'DELETE /session/:id');
+  };
+}
 
-  async function mint(): Promise<Engine> {
-    const engine = profile!.engine;
-    if (engine.type === 'openai-realtime') {
-      const auth = { authorization: `Bearer ${sim.keys.openai}` };
-      const body = clientSecretRequest(engine);
-      const answer = await call(pool, 'POST', `${sim.url}/v1/realtime/client_secrets`, 200, auth, body);
-      return { type: 'openai-realtime', client_secret: field(answer, 'value') };
-    }
-    if (engine.type !== 'cartesia') throw new Error(`no baseline for the ${engine.type} engine`);
-    const headers = {
-      authorization: `Bearer ${sim.keys.cartesia}`,
-      'cartesia-version': config.cartesia.version,
-    };
-    const body = { grants: { agent: true }, expires_in: engine.tokenTtlSeconds };
-    const answer = await call(pool, 'POST', `${sim.url}/access-token`, 200, headers, body);
-    return { type: 'cartesia', access_token: field(answer, 'token'), agent_id: engine.agentId };
-  }
+/** Where a broker's CPU profile of a window goes, when profiling. */
+function profilePath(
+  bench: Bench,
+  spec: SystemSpec,
+  scenario: ScenarioName,
+  live?: number,
+): string | undefined {
+  if (bench.profileDir === undefined || spec.kind !== 'broker') return undefined;
+  const slug = systemLabel(spec).replace(/\W+/g, '-').replace(/-$/, '');
+  return join(bench.profileDir, `${scenario}-${slug}${live === undefined ? '' : `-${live}-live`}.cpuprofile`);
+}
 
-  return {
-    requests: 3,
-    async run(recorder) {
-      const sessionId = await recorder.time('create', async () => {
-        const engine = await mint();
-        const body = avaturnCreateRequest(profile, engine);
-        return field(
-          await call(pool, 'POST', `${sim.url}/api/v1/sessions`, 200, avaturnAuth, body),
-          'session_id',
-        );
+const openClient = () => new Agent({ connections: 1024, keepAliveTimeout: 30_000 });
+
+/** One fresh process per system and scenario: no state carried over, a clean heap to measure. */
+async function eachSystem(
+  bench: Bench,
+  scenario: ScenarioName,
+  latencyMs: number,
+  systems: SystemSpec[],
+  load: (send: Send, warmup: boolean) => Promise<LoadResult>,
+  client: () => Agent,
+  beforeWarmup?: (sut: Child) => Promise<void>,
+): Promise<void> {
+  for (const spec of systems) {
+    const { child, upstream } = await startSystem(bench, spec, latencyMs);
+    const http = client();
+    try {
+      await beforeWarmup?.(child);
+      const create = createSession(child.url, bench.tokens, http);
+      const send: Send = async (n) => void (await create(n));
+      if (bench.options.warmupS > 0) assertClean(`${scenario} ${systemLabel(spec)}`, await load(send, true));
+      const window = await measure(
+        child,
+        upstream,
+        () => load(send, false),
+        profilePath(bench, spec, scenario),
+      );
+      bench.report({
+        scenario,
+        system: systemLabel(spec),
+        kind: spec.kind,
+        ...(spec.store ? { store: spec.store } : {}),
+        ...(spec.premintPoolSize ? { premintPoolSize: spec.premintPoolSize } : {}),
+        upstreamLatencyMs: latencyMs,
+        window,
       });
-      await recorder.time('end', () =>
-        call(pool, 'DELETE', `${sim.url}/api/v1/sessions/${sessionId}`, 200, avaturnAuth),
-      );
-    },
-  };
+    } finally {
+      await http.close();
+      await stopSystem(bench, child);
+    }
+  }
 }
 
-/** POST /session then DELETE /session/:id, each iteration as the next of many users. */
-export function brokerIteration(
-  brokerUrl: string,
-  tokens: string[],
-  profile: BenchProfile,
-  pool: Dispatcher,
-): Iteration {
-  return {
-    requests: 2,
-    async run(recorder, n) {
-      const auth = { authorization: tokens[n % tokens.length]! };
-      const created = await recorder.time('create', () =>
-        call(pool, 'POST', `${brokerUrl}/session`, 201, auth, { profile: benchProfiles[profile] }),
-      );
-      const sessionId = field(created, 'session_id');
-      await recorder.time('end', () => call(pool, 'DELETE', `${brokerUrl}/session/${sessionId}`, 204, auth));
-    },
-  };
+const brokers = (bench: Bench): SystemSpec[] =>
+  bench.options.stores
+    .filter((store) => store !== 'redis' || bench.redisAvailable)
+    .map((store) => ({ kind: 'broker', store }));
+
+const withBaselines = (bench: Bench): SystemSpec[] => [
+  { kind: 'floor' },
+  { kind: 'naive' },
+  ...brokers(bench),
+];
+
+export async function throughput(bench: Bench): Promise<void> {
+  const { connections, upstreamLatencyMs } = settings.throughput;
+  const { durationS, warmupS } = bench.options;
+  await eachSystem(
+    bench,
+    'throughput',
+    upstreamLatencyMs,
+    withBaselines(bench),
+    (send, warmup) => runClosedLoop(send, connections, (warmup ? warmupS : durationS) * 1000),
+    () => new Agent({ connections, keepAliveTimeout: 30_000 }),
+  );
 }
 
-/** A well-formed JWT signed with the wrong key: the broker must answer 401 without any upstream call. */
-export async function authRejectIteration(brokerUrl: string, pool: Dispatcher): Promise<Iteration> {
-  const forged = await new SignJWT({ sub: 'mallory' })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setExpirationTime('1h')
-    .sign(new TextEncoder().encode('not-the-broker-secret-but-long-enough-000'));
-  const auth = { authorization: `Bearer ${forged}` };
-  return {
-    requests: 1,
-    async run(recorder) {
-      await recorder.time('create', () =>
-        call(pool, 'POST', `${brokerUrl}/session`, 401, auth, { profile: benchProfiles.openai }),
-      );
-    },
-  };
+export async function latency(bench: Bench): Promise<void> {
+  const { ratePerS, upstreamLatencyMs } = settings.latency;
+  const { durationS, warmupS } = bench.options;
+  await eachSystem(
+    bench,
+    'latency',
+    upstreamLatencyMs,
+    withBaselines(bench),
+    (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
+    openClient,
+  );
 }
+
+export async function timeToSession(bench: Bench): Promise<void> {
+  const { ratePerS, upstreamLatencyMs, poolSize } = settings.timeToSession;
+  const { durationS, warmupS } = bench.options;
+  const store = bench.options.stores[0] ?? 'memory';
+  await eachSystem(
+    bench,
+    'time-to-session',
+    upstreamLatencyMs,
+    [
+      { kind: 'broker', store },
+      { kind: 'broker', store, premintPoolSize: poolSize },
+    ],
+    (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
+    openClient,
+    async (sut) => void (await sut.call('premintReady')),
+  );
+}
+
+/**
+ * CPU per session (create + end, so the count stays level) with 100, 10,000 and 100,000 live
+ * sessions in one broker process, filled through the store between windows; memory at 10,000.
+ */
+export async function liveSessions(bench: Bench): Promise<void> {
+  const { ratePerS, upstreamLatencyMs, steps } = settings.liveSessions;
+  const { durationS, warmupS, maxLiveSessions, populateBudgetS } = bench.options;
+  const targets = [...steps.filter((n) => n < maxLiveSessions), maxLiveSessions];
+  for (const spec of brokers(bench)) {
+    const { child, upstream } = await startSystem(bench, spec, upstreamLatencyMs);
+    const http = openClient();
+    try {
+      const send = sessionLifecycle(child.url, bench.tokens, http);
+      const run = (seconds: number) => runOpenLoop(send, ratePerS, seconds * 1000);
+      if (warmupS > 0) assertClean(`live-sessions ${systemLabel(spec)}`, await run(warmupS));
+      let budgetMs = populateBudgetS * 1000;
+      let added = 0;
+      for (const target of targets) {
+        const populating = Date.now();
+        const live = await child.call<number>('liveSessions');
+        if (live < target && budgetMs > 0) {
+          added += await child.call<number>('addLiveSessions', {
+            count: target - live,
+            from: added,
+            concurrency: 64,
+            deadline: populating + budgetMs,
+          });
+        }
+        budgetMs -= Date.now() - populating;
+        const populateS = Math.round((Date.now() - populating) / 100) / 10;
+        const atStart = await child.call<number>('liveSessions');
+        const profile = profilePath(bench, spec, 'live-sessions', atStart);
+        const window = await measure(child, upstream, () => run(durationS), profile);
+        const atEnd = await child.call<number>('liveSessions');
+        bench.report({
+          scenario: 'live-sessions',
+          system: systemLabel(spec),
+          kind: 'broker',
+          ...(spec.store ? { store: spec.store } : {}),
+          upstreamLatencyMs,
+          liveSessions: { target, atStart, atEnd, populateS },
+          window,
+        });
+        if (atStart < target) break;
+      }
+    } finally {
+      await http.close();
+      await stopSystem(bench, child);
+    }
+  }
+}
+
+export const scenarioRunners: Record<ScenarioName, (bench: Bench) => Promise<void>> = {
+  throughput,
+  latency,
+  'time-to-session': timeToSession,
+  'live-sessions': liveSessions,
+};

@@ -24,6 +24,8 @@ const lifetimeBuckets = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600
  * takes values from a short, fixed set (route patterns, not paths; never a user or session id).
  */
 export function createMetrics(sources: MetricSources) {
+  const premintLabels = ['profile', 'engine'] as const;
+
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avaturn_broker_' });
   const registers = [registry];
@@ -119,6 +121,36 @@ export function createMetrics(sources: MetricSources) {
       help: 'Fetches of the identity provider’s key set, by outcome.',
       labelNames: ['outcome'] as const,
       registers,
+    }),
+    premintHits: new Counter({
+      name: 'avaturn_broker_premint_hits_total',
+      help: 'Creates that took a pre-minted credential from the pool.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintMisses: new Counter({
+      name: 'avaturn_broker_premint_misses_total',
+      help: 'Creates of a pooled profile that found the pool empty and minted inline.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintDiscards: new Counter({
+      name: 'avaturn_broker_premint_discards_total',
+      help: 'Pre-minted credentials dropped unused because they came within the safety margin of expiry.',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintRefillFailures: new Counter({
+      name: 'avaturn_broker_premint_refill_failures_total',
+      help: 'Background mints for the pool that failed (the pool then backs off).',
+      labelNames: premintLabels,
+      registers: [registry],
+    }),
+    premintReady: new Gauge({
+      name: 'avaturn_broker_premint_ready',
+      help: 'Pre-minted credentials ready to be handed out.',
+      labelNames: premintLabels,
+      registers: [registry],
     }),
     liveSessions: new Gauge({
       name: 'avaturn_broker_live_sessions',

@@ -111,6 +111,7 @@ const envSchema = z.object({
     .optional(),
   EVENTS_WEBHOOK_URL: httpUrl.optional(),
   EVENTS_WEBHOOK_SECRET: webhookSecret.optional(),
+  PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
 type Env = z.infer<typeof envSchema>;
 type RawEnv = Partial<Record<keyof Env, string>>;
@@ -221,5 +222,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       shutdownDrainMs: env_.SHUTDOWN_DRAIN_MS,
     },
     bodyLimitBytes: 4096,
+    premintPoolSize: env_.PREMINT_POOL_SIZE,
   };
 }

@@ -83,4 +83,6 @@ export interface Config {
   /** Lifecycle events are delivered here as Standard Webhooks when set. */
   eventsWebhook?: { url: string; secret: string };
   bodyLimitBytes: number;
+  /** Fresh credentials kept ready per pre-mintable profile; 0 = off (nothing minted ahead). */
+  premintPoolSize: number;
 }

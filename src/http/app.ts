@@ -12,6 +12,7 @@ import { createSessionService, type SessionService } from '../sessions/session-s
 import type { SessionStore } from '../sessions/store';
 import { createTerminations, type Terminations } from '../sessions/terminations';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
+import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { trackClientGone } from './client-gone';
@@ -48,6 +49,8 @@ export interface BrokerApp {
   terminations: Terminations;
   worker: QueueWorker;
   logger: Logger;
+  /** Pre-minted credentials, when PREMINT_POOL_SIZE > 0. */
+  premint: PremintPool | undefined;
   /** Readiness turns 503 from now on; requests are still served. */
   startDraining(): void;
   /**
@@ -70,7 +73,19 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const upstreams = createUpstreams(config, deps.upstreamOptions, (upstream, operation, outcome, seconds) =>
     metrics.upstreamDuration.observe({ upstream, operation, outcome }, seconds),
   );
-  const minters = deps.minters ?? upstreams.minters;
+  const premint =
+    config.premintPoolSize > 0
+      ? createPremintPool({
+          minters: deps.minters ?? upstreams.minters,
+          profiles: config.profiles,
+          size: config.premintPoolSize,
+          createDeadlineMs: config.timeouts.sessionCreateDeadlineMs,
+          clock,
+          metrics,
+          logger,
+        })
+      : undefined;
+  const minters = premint?.minters ?? deps.minters ?? upstreams.minters;
   const avaturn = deps.avaturn ?? upstreams.avaturn;
   const events = createLifecycleEvents({
     logger,
@@ -106,6 +121,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     metrics,
     logger,
     clock,
+    wasPreMinted: premint?.wasPreMinted,
   });
   const authenticator = createAuthenticator(config.auth, deps.authOptions);
   let draining = false;
@@ -178,10 +194,12 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     terminations,
     worker,
     logger,
+    premint,
     startDraining() {
       draining = true;
     },
     async close(budgetMs = 5_000) {
+      await premint?.close();
       await worker.stop();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -5,7 +5,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
-import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
 import { sessionCreated, type LifecycleEvents } from './lifecycle-events';
 import type { SessionRecord, SessionStore } from './store';
@@ -39,6 +39,8 @@ export interface SessionServiceDeps {
   metrics: Metrics;
   logger: Logger;
   clock: () => number;
+  /** Whether a minted engine came ready-made from the pre-mint pool (for the time-to-session metric). */
+  wasPreMinted?: (engine: ConversationEngine) => boolean;
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
@@ -120,9 +122,11 @@ export function createSessionService(deps: SessionServiceDeps) {
     let created: SessionRecord | undefined;
     let registering: Promise<void> | undefined;
     let token: string;
+    let preminted = false;
     try {
       await endVictims(reserved.victims, deadline);
       const engine = await minter.mint(profile, { userId, signal: stillWanted });
+      preminted = deps.wasPreMinted?.(engine) ?? false;
       stillWanted.throwIfAborted();
       // Only the deadline may abort a create: a caller who left must not lose us the session id.
       const session = await deps.avaturn

@@ -55,6 +55,7 @@ describe('loadConfig', () => {
         },
         timeouts: { upstreamMs: 5000, sessionCreateDeadlineMs: 10000, shutdownDrainMs: 5000 },
         bodyLimitBytes: 4096,
+        premintPoolSize: 0,
       });
       expect(config.redisUrl).toBeUndefined();
       expect(config.metricsToken).toBeUndefined();
@@ -104,6 +105,7 @@ describe('loadConfig', () => {
         SESSION_CREATE_DEADLINE_MS: '8000',
         SHUTDOWN_DRAIN_MS: '0',
         METRICS_TOKEN: METRICS,
+        PREMINT_POOL_SIZE: '8',
       });
 
       expect(config).toMatchObject({
@@ -126,6 +128,7 @@ describe('loadConfig', () => {
         redisUrl: 'rediss://user:pw@redis.example:6380/0',
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
+        premintPoolSize: 8,
       });
       expect(config.profiles).toEqual({
         default: {
@@ -190,6 +193,7 @@ describe('loadConfig', () => {
       ['MAX_SESSIONS_TOTAL', 0, undefined],
       ['RATE_LIMIT_PER_MINUTE', 1, undefined],
       ['RATE_LIMIT_IP_PER_MINUTE', 1, undefined],
+      ['PREMINT_POOL_SIZE', 0, 100],
     ] as const)('%s accepts its bounds and refuses one past them', (name, min, max) => {
       expect(() => loadConfig({ ...minimal, [name]: String(min) })).not.toThrow();
       if (min > 0)
