@@ -152,7 +152,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     }
     metrics.sessionsCreated.inc({ profile: profile.name, engine: profile.engine.type });
     metrics.timeToSession.observe(
-      { engine: profile.engine.type, preminted: 'false' },
+      { engine: profile.engine.type, preminted: String(preminted) },
       (clock() - started) / 1000,
     );
     events.log(sessionCreated(created, clock()));
