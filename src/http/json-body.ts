@@ -1,10 +1,45 @@
 import express, { type RequestHandler } from 'express';
 import { AppError } from '../errors';
 
+const jsonTypes = ['application/json', 'application/*+json'];
+
+/** The content codings a body may arrive in; anything else is a 415 naming these. */
+export const acceptedContentEncodings = ['gzip', 'deflate', 'br'] as const;
+
 function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;
   const length = headers['content-length'];
   return length !== undefined && length !== '0';
+}
+
+const unsupportedEncoding = () =>
+  new AppError('unsupported-media-type', 'The request body encoding or charset is not supported.', {
+    headers: { 'Accept-Encoding': acceptedContentEncodings.join(', ') },
+  });
+
+function isAccepted(encoding: string | undefined): boolean {
+  const coding = (encoding ?? 'identity').trim().toLowerCase();
+  return coding === 'identity' || (acceptedContentEncodings as readonly string[]).includes(coding);
+}
+
+/**
+ * body-parser and raw-body errors carry a `type`; a body that fails to decompress carries only
+ * the status 400 body-parser gave it (zlib's own error underneath). Each maps to a contract code.
+ */
+function fromBodyParser(err: { type?: string; status?: number }): AppError | undefined {
+  switch (err.type) {
+    case 'entity.too.large':
+      return new AppError('payload-too-large', 'The request body is larger than the limit.');
+    case 'entity.parse.failed':
+      return new AppError('invalid-request', 'The request body is not a JSON object.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return unsupportedEncoding();
+    default:
+      return err.status !== undefined && err.status >= 400 && err.status < 500
+        ? new AppError('invalid-request', 'The request body could not be read or decoded.')
+        : undefined;
+  }
 }
 
 /**
@@ -12,20 +47,23 @@ function hasBody(headers: Record<string, string | string[] | undefined>): boolea
  * small gzip that inflates past the limit is a 413 too). An absent body means `{}`.
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
-  const parse = express.json({
-    limit: limitBytes,
-    strict: true,
-    type: ['application/json', 'application/*+json'],
-  });
+  const parse = express.json({ limit: limitBytes, strict: true, type: jsonTypes });
   const requireJson: RequestHandler = (req, _res, next) => {
-    if (hasBody(req.headers) && !req.is(['application/json', 'application/*+json'])) {
+    if (!hasBody(req.headers)) return next();
+    if (!req.is(jsonTypes))
       throw new AppError('unsupported-media-type', 'Send the body as application/json.');
-    }
+    if (!isAccepted(req.headers['content-encoding'])) throw unsupportedEncoding();
     next();
+  };
+  const parseJson: RequestHandler = (req, res, next) => {
+    parse(req, res, (err?: unknown) => {
+      if (err === undefined || err === null) return next();
+      next((typeof err === 'object' && fromBodyParser(err as { type?: string })) || err);
+    });
   };
   const defaultEmpty: RequestHandler = (req, _res, next) => {
     if (req.body === undefined) req.body = {};
     next();
   };
-  return [requireJson, parse, defaultEmpty];
+  return [requireJson, parseJson, defaultEmpty];
 }
