@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { AppError, isAppError } from '../errors';
+import { hasBody } from './json-body';
 import { sendProblem } from './problem';
 
 /**
@@ -26,5 +27,7 @@ export const errorHandler: ErrorRequestHandler = (err: unknown, req, res, _next)
     res.destroy();
     return;
   }
+  // Answered before its body arrived: close rather than read and discard the rest.
+  if (hasBody(req.headers) && !req.complete) res.setHeader('Connection', 'close');
   sendProblem(res, appError, String(req.id ?? ''));
 };

@@ -6,11 +6,13 @@ const jsonTypes = ['application/json', 'application/*+json'];
 /** The content codings a body may arrive in; anything else is a 415 naming these. */
 export const acceptedContentEncodings = ['gzip', 'deflate', 'br'] as const;
 
-function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
+export function hasBody(headers: Record<string, string | string[] | undefined>): boolean {
   if (headers['transfer-encoding'] !== undefined) return true;
   const length = headers['content-length'];
   return length !== undefined && length !== '0';
 }
+
+const tooLarge = () => new AppError('payload-too-large', 'The request body is larger than the limit.');
 
 const unsupportedEncoding = () =>
   new AppError('unsupported-media-type', 'The request body encoding or charset is not supported.', {
@@ -29,7 +31,7 @@ function isAccepted(encoding: string | undefined): boolean {
 function fromBodyParser(err: { type?: string; status?: number }): AppError | undefined {
   switch (err.type) {
     case 'entity.too.large':
-      return new AppError('payload-too-large', 'The request body is larger than the limit.');
+      return tooLarge();
     case 'entity.parse.failed':
       return new AppError('invalid-request', 'The request body is not a JSON object.');
     case 'encoding.unsupported':
@@ -43,13 +45,15 @@ function fromBodyParser(err: { type?: string; status?: number }): AppError | und
 }
 
 /**
- * JSON bodies only, size-limited after decompression (body-parser counts inflated bytes, so a
- * small gzip that inflates past the limit is a 413 too). An absent body means `{}`.
+ * JSON bodies only, size-limited on the wire and after decompression (body-parser counts inflated
+ * bytes, so a small gzip that inflates past the limit is a 413 too). A Content-Length over the
+ * limit is answered before any of the body is read. An absent body means `{}`.
  */
 export function jsonBody(limitBytes: number): RequestHandler[] {
   const parse = express.json({ limit: limitBytes, strict: true, type: jsonTypes });
-  const requireJson: RequestHandler = (req, _res, next) => {
+  const checkDeclaredBody: RequestHandler = (req, _res, next) => {
     if (!hasBody(req.headers)) return next();
+    if (Number(req.headers['content-length']) > limitBytes) throw tooLarge();
     if (!req.is(jsonTypes))
       throw new AppError('unsupported-media-type', 'Send the body as application/json.');
     if (!isAccepted(req.headers['content-encoding'])) throw unsupportedEncoding();
@@ -65,5 +69,5 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     if (req.body === undefined) req.body = {};
     next();
   };
-  return [requireJson, parseJson, defaultEmpty];
+  return [checkDeclaredBody, parseJson, defaultEmpty];
 }

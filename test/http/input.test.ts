@@ -1,9 +1,11 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type request from 'supertest';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 import { rawPost, type RawResponse } from '../helpers/raw-post';
+import { exchangeOverSocket } from '../helpers/raw-socket';
 
 /** Appears in every bad input; no answer may carry it back. */
 const marker = 'ZZ_MARKER_7f3a';
@@ -116,6 +118,22 @@ describe('POST /session input handling', () => {
       server.closeAllConnections();
       server.close();
       await once(server, 'close');
+    });
+
+    it('with a Content-Length over 4 KiB and only part of the body sent › answers 413 at once and closes the connection', async () => {
+      const { port } = server.address() as AddressInfo;
+      const head = [
+        'POST /session HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: ${auth}`,
+        'Content-Type: application/json',
+        'Content-Length: 1000000',
+      ].join('\r\n');
+      // The rest of the body never comes: the answer cannot wait for it.
+      const res = await exchangeOverSocket(port, `${head}\r\n\r\n{"profile":"${marker}`);
+      expectSafeProblem(t, { ...res, text: res.raw }, 413, 'payload-too-large');
+      expect(res.headers.connection).toBe('close');
+      expect(res.raw.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
     });
 
     it('with a chunked body over 4 KiB and no Content-Length › answers 413 payload-too-large and calls no upstream', async () => {
