@@ -16,7 +16,7 @@ export interface RunningServer {
 
 export async function startServer(config: Config, deps: AppDeps = {}): Promise<RunningServer> {
   const broker = createApp(config, deps);
-  const server = createHttpServer(broker.app);
+  const server = createHttpServer(broker.app, { logger: broker.logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
