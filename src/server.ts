@@ -14,6 +14,16 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
+function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void settled.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export async function startServer(config: Config, deps: AppDeps = {}): Promise<RunningServer> {
   const broker = createApp(config, deps);
   const server = createHttpServer(broker.app, { logger: broker.logger });
@@ -27,10 +37,14 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<R
 
   async function stop(): Promise<void> {
     broker.startDraining();
+    // From now on every answer closes its connection; sockets idle between requests close now.
+    server.closeIdleConnections();
     // Load balancers need a moment to see readiness fail before we stop accepting.
     await new Promise((resolve) => setTimeout(resolve, config.timeouts.shutdownDrainMs));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    // No legitimate request outlives the create deadline; what is left then holds no request.
+    await settledWithin(broker.requestsSettled(), config.timeouts.sessionCreateDeadlineMs);
+    server.closeAllConnections();
     await closed;
     await broker.close();
   }

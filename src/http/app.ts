@@ -12,6 +12,7 @@ import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstr
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, type AuthenticatorOptions } from './auth';
 import { cors } from './cors';
+import { createDrain } from './drain';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import { ipRateLimit, userRateLimit } from './rate-limits';
@@ -39,8 +40,13 @@ export interface BrokerApp {
   metrics: Metrics;
   terminator: Terminator;
   logger: Logger;
-  /** Readiness turns 503 from now on; requests are still served. */
+  /**
+   * Readiness turns 503 from now on; requests are still served, but every answer (also those in
+   * flight) carries `Connection: close`, so keep-alive sockets end with their next answer.
+   */
   startDraining(): void;
+  /** Resolves once no request is in flight. */
+  requestsSettled(): Promise<void>;
   /** Waits for pending compensations, then releases the store and upstream connections. */
   close(): Promise<void>;
 }
@@ -70,11 +76,12 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     clock,
   });
   const authenticator = createAuthenticator(config.auth, deps.authOptions);
-  let draining = false;
+  const drain = createDrain();
 
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
+  app.use(drain.track);
   app.use(
     pinoHttp({
       logger,
@@ -99,7 +106,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   app.use(helmet());
   app.use(cors(config.corsOrigins));
 
-  app.use(healthRoutes({ store, isDraining: () => draining }));
+  app.use(healthRoutes({ store, isDraining: drain.isDraining }));
   app.use(metricsRoute({ registry: metrics.registry, token: config.metricsToken }));
   const document = openApiDocument(config);
   app.get('/openapi.json', (_req, res) => {
@@ -126,9 +133,8 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     metrics,
     terminator,
     logger,
-    startDraining() {
-      draining = true;
-    },
+    startDraining: drain.start,
+    requestsSettled: drain.settled,
     async close() {
       await terminator.settle();
       upstreams.shutdown();
