@@ -6,12 +6,13 @@ import type { Logger } from '../logger';
 import { problemBody } from './problem';
 
 /** Node's parser and timeout errors, mapped as Node's own default answers map them. */
+const answers: Record<string, [ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: ['request-header-fields-too-large', 'The request headers are too large.'],
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: ['payload-too-large', 'The chunk extensions are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: ['request-timeout', 'The request did not arrive in time.'],
+};
+
 function problemFor(parserCode: string | undefined): AppError {
-  const answers: Record<string, [ErrorCode, string]> = {
-    HPE_HEADER_OVERFLOW: ['request-header-fields-too-large', 'The request headers are too large.'],
-    HPE_CHUNK_EXTENSIONS_OVERFLOW: ['payload-too-large', 'The chunk extensions are too large.'],
-    ERR_HTTP_REQUEST_TIMEOUT: ['request-timeout', 'The request did not arrive in time.'],
-  };
   const [code, detail] = answers[parserCode ?? ''] ?? ['invalid-request', 'The request is not valid HTTP.'];
   return new AppError(code, detail);
 }
