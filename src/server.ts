@@ -14,9 +14,35 @@ export interface RunningServer {
   shutdown(): Promise<void>;
 }
 
+function settledWithin(settled: Promise<void>, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void settled.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/**
+ * How long shutdown waits for terminations this process is trying, once requests are done. In
+ * memory they are lost with the process, so they get a little longer.
+ */
+const shutdownBudgetMs = { redis: 500, memory: 3_000 };
+
+/** The longest a clean shutdown may take: drain, in-flight creates, then the termination budget. */
+export function shutdownLimitMs(config: Config): number {
+  return (
+    config.timeouts.shutdownDrainMs +
+    config.timeouts.sessionCreateDeadlineMs +
+    shutdownBudgetMs.memory +
+    2_000
+  );
+}
+
 export async function startServer(config: Config, deps: AppDeps = {}): Promise<RunningServer> {
   const broker = createApp(config, deps);
-  const server = createHttpServer(broker.app);
+  const server = createHttpServer(broker.app, { logger: broker.logger });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -27,12 +53,17 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<R
 
   async function stop(): Promise<void> {
     broker.startDraining();
+    // From now on every answer closes its connection; sockets idle between requests close now.
+    server.closeIdleConnections();
     // Load balancers need a moment to see readiness fail before we stop accepting.
     await new Promise((resolve) => setTimeout(resolve, config.timeouts.shutdownDrainMs));
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
+    // No legitimate request outlives the create deadline; what is left then holds no request.
+    await settledWithin(broker.requestsSettled(), config.timeouts.sessionCreateDeadlineMs);
+    server.closeAllConnections();
     await closed;
-    await broker.close();
+    // On Redis, every termination under way is queued already: the next replica finishes it.
+    await broker.close(broker.store.kind === 'redis' ? shutdownBudgetMs.redis : shutdownBudgetMs.memory);
   }
 
   return {
@@ -81,7 +112,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const running = await startServer(config);
-  handleSignals(running, config.timeouts.shutdownDrainMs + 15_000);
+  handleSignals(running, shutdownLimitMs(config));
   running.broker.logger.info(
     { url: running.url, store: running.broker.store.kind },
     'avaturn-broker listening',

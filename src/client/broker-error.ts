@@ -48,6 +48,7 @@ export class BrokerError extends Error {
 
 const retryableCodes = new Set<BrokerErrorCode>([
   'idempotency-in-progress',
+  'request-timeout',
   'rate-limited',
   'session-limit',
   'upstream-unavailable',
@@ -61,12 +62,14 @@ const messages: Record<BrokerErrorCode, string> = {
   'unknown-profile': 'That avatar profile does not exist.',
   unauthenticated: 'Your sign-in has expired. Please sign in again.',
   'not-found': 'That avatar session no longer exists.',
+  'request-timeout': 'The request took too long to arrive.',
   'idempotency-in-progress': 'Your avatar is still starting.',
   'payload-too-large': 'The request was too large.',
   'unsupported-media-type': 'The request was not sent as JSON.',
   'idempotency-key-reused': 'This request was already used for something else.',
   'rate-limited': 'Too many attempts.',
   'session-limit': 'You already have an avatar running, or all avatars are busy.',
+  'request-header-fields-too-large': 'The request headers were too large.',
   'upstream-error': 'The avatar service answered something unexpected.',
   'upstream-unavailable': 'The avatar service is unavailable right now.',
   'not-ready': 'The service is restarting.',

@@ -17,6 +17,7 @@ import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { trackClientGone } from './client-gone';
 import { cors } from './cors';
+import { createDrain } from './drain';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
 import { ipRateLimit, userRateLimit } from './rate-limits';
@@ -51,8 +52,13 @@ export interface BrokerApp {
   logger: Logger;
   /** Pre-minted credentials, when PREMINT_POOL_SIZE > 0. */
   premint: PremintPool | undefined;
-  /** Readiness turns 503 from now on; requests are still served. */
+  /**
+   * Readiness turns 503 from now on; requests are still served, but every answer (also those in
+   * flight) carries `Connection: close`, so keep-alive sockets end with their next answer.
+   */
   startDraining(): void;
+  /** Resolves once no request is in flight. */
+  requestsSettled(): Promise<void>;
   /**
    * Stops the queue worker, gives terminations under way in this process up to `budgetMs` (what is
    * left stays queued in the store), then releases the store and upstream connections.
@@ -124,13 +130,14 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     wasPreMinted: premint?.wasPreMinted,
   });
   const authenticator = createAuthenticator(config.auth, deps.authOptions);
-  let draining = false;
+  const drain = createDrain();
 
   const app = express();
   app.disable('x-powered-by');
   app.use(trackClientGone);
   app.use(requestMetrics(metrics));
   app.set('trust proxy', config.trustProxy);
+  app.use(drain.track);
   app.use(
     pinoHttp({
       logger,
@@ -155,7 +162,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   app.use(helmet());
   app.use(cors(config.corsOrigins));
 
-  app.use(healthRoutes({ store, isDraining: () => draining }));
+  app.use(healthRoutes({ store, isDraining: drain.isDraining }));
   app.use(metricsRoute({ registry: metrics.registry, token: config.metricsToken }));
   const document = openApiDocument(config);
   app.get('/openapi.json', (_req, res) => {
@@ -195,9 +202,8 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     worker,
     logger,
     premint,
-    startDraining() {
-      draining = true;
-    },
+    startDraining: drain.start,
+    requestsSettled: drain.settled,
     async close(budgetMs = 5_000) {
       await premint?.close();
       await worker.stop();

@@ -1,8 +1,10 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/types';
 import { AppError } from '../errors';
+import { createJwksFetch, JwksUnavailableError } from './jwks-fetch';
+import { assertDeclaredLength, withBodyErrors } from './json-body';
 
 const asymmetricAlgorithms = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const clockToleranceSeconds = 30;
@@ -16,7 +18,10 @@ export interface Authenticator {
 
 export interface AuthenticatorOptions {
   jwksTimeoutMs?: number;
+  /** Least time between refetches for an unknown `kid`. */
   jwksCooldownMs?: number;
+  /** How long a failed fetch of the key set is remembered (503 at once meanwhile). */
+  jwksFailureCooldownMs?: number;
 }
 
 export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
@@ -27,6 +32,7 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       timeoutDuration: options.jwksTimeoutMs ?? 2000,
       cooldownDuration: options.jwksCooldownMs ?? 30_000,
       cacheMaxAge: 10 * 60_000,
+      [customFetch]: createJwksFetch({ failureCooldownMs: options.jwksFailureCooldownMs ?? 5000 }),
     });
     algorithms = asymmetricAlgorithms;
   } else if (config.secret !== undefined) {
@@ -55,10 +61,10 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
           clockTolerance: clockToleranceSeconds,
         }));
       } catch (err) {
-        if (config.jwksUrl !== undefined && isJwksFetchFailure(err)) {
+        if (err instanceof JwksUnavailableError) {
           throw new AppError('upstream-unavailable', 'The identity provider could not be reached.', {
-            cause: { jwks: err instanceof Error ? err.name : 'error' },
-            retryAfterSeconds: 5,
+            cause: { jwks: err.reason },
+            retryAfterSeconds: err.retryAfterMs / 1000,
           });
         }
         throw unauthenticated({ jose: err instanceof joseErrors.JOSEError ? err.code : 'error' });
@@ -69,14 +75,6 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       return user;
     },
   };
-}
-
-/** A JWKS endpoint that answered badly or not at all (as opposed to a bad token). */
-function isJwksFetchFailure(err: unknown): boolean {
-  if (err instanceof joseErrors.JWKSTimeout || err instanceof joseErrors.JWKSInvalid) return true;
-  // jose reports a non-200 or non-JSON key set response as a bare JOSEError, not a subclass.
-  if (err instanceof joseErrors.JOSEError) return err.code === joseErrors.JOSEError.code;
-  return err instanceof Error;
 }
 
 declare module 'express-serve-static-core' {
@@ -97,13 +95,18 @@ export function requireUser(authenticator: Authenticator): RequestHandler {
  * CORS preflight, and Chromium may drop a preflighted request together with the page.
  */
 export function requireUserFromTextBody(authenticator: Authenticator): RequestHandler[] {
-  const parse = express.text({ type: 'text/plain', limit: maxTokenLength + 64 });
+  const limitBytes = maxTokenLength + 64;
+  const parse = withBodyErrors(express.text({ type: 'text/plain', limit: limitBytes }));
+  const checkLength: RequestHandler = (req, _res, next) => {
+    assertDeclaredLength(req.headers, limitBytes);
+    next();
+  };
   const authenticate: RequestHandler = async (req, _res, next) => {
     const token = typeof req.body === 'string' ? req.body.trim() : '';
     req.userId = await authenticator.authenticate(`Bearer ${token}`);
     next();
   };
-  return [parse, authenticate];
+  return [checkLength, parse, authenticate];
 }
 
 export function userOf(req: { userId?: string }): string {

@@ -1,5 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { Express } from 'express';
+import type { Logger } from '../logger';
+import { answerClientError } from './client-error';
 
 /**
  * Keep-alive outlives a typical load balancer's 60 s idle timeout (so the balancer, not us, closes
@@ -13,9 +15,12 @@ export const serverTimeouts = {
   checkIntervalMs: 1_000,
 };
 
-export function createHttpServer(app: Express, timeouts: Partial<typeof serverTimeouts> = {}): Server {
-  const t = { ...serverTimeouts, ...timeouts };
+export type HttpServerOptions = Partial<typeof serverTimeouts> & { logger: Logger };
+
+export function createHttpServer(app: Express, options: HttpServerOptions): Server {
+  const t = { ...serverTimeouts, ...options };
   const server = createServer({ connectionsCheckingInterval: t.checkIntervalMs }, app);
+  server.on('clientError', answerClientError(options.logger));
   server.keepAliveTimeout = t.keepAliveTimeoutMs;
   server.headersTimeout = t.headersTimeoutMs;
   server.requestTimeout = t.requestTimeoutMs;

@@ -122,7 +122,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     let created: SessionRecord | undefined;
     let registering: Promise<void> | undefined;
     let token: string;
-    let preminted = false;
+    let preminted: boolean;
     try {
       await endVictims(reserved.victims, deadline);
       const engine = await minter.mint(profile, { userId, signal: stillWanted });

@@ -115,8 +115,9 @@ export class UpstreamHttp {
     });
   };
 
+  /** Drops every connection, in-flight calls too: what they were doing is queued or safe to lose. */
   close(): Promise<void> {
-    return this.agent.close();
+    return this.agent.destroy();
   }
 }
 

@@ -86,7 +86,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
-export function expectProblem(res: request.Response, status: number, code: string): void {
+export function expectProblem(
+  res: Pick<request.Response, 'status' | 'headers' | 'body'>,
+  status: number,
+  code: string,
+): void {
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
   expect(res.body).toEqual({

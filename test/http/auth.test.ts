@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   exportJWK,
@@ -18,6 +18,7 @@ import {
   testJwtSecret,
   type TestApp,
 } from '../helpers/build-test-app';
+import type { AuthenticatorOptions } from '../../src/http/auth';
 
 const issuer = 'https://idp.example';
 const audience = 'avaturn-broker';
@@ -42,11 +43,13 @@ interface SigningKey {
   privateKey: CryptoKey;
   publicKey: CryptoKey;
   jwk: JWK;
+  privateJwk: JWK;
 }
 
 async function signingKey(alg: SigningKey['alg'], kid: string): Promise<SigningKey> {
   const { privateKey, publicKey } = await generateKeyPair(alg, { extractable: true });
-  return { kid, alg, privateKey, publicKey, jwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } };
+  const jwk = { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' };
+  return { kid, alg, privateKey, publicKey, jwk, privateJwk: { ...(await exportJWK(privateKey)), kid, alg } };
 }
 
 function signWith(key: SigningKey, claims: JWTPayload, kid = key.kid): Promise<string> {
@@ -56,23 +59,45 @@ function signWith(key: SigningKey, claims: JWTPayload, kid = key.kid): Promise<s
     .sign(key.privateKey);
 }
 
-type JwksBehaviour = 'serve' | 'hang' | 'fail';
+/**
+ * `hang` never answers, `fail` answers 500, `not-json` answers 200 with text, `oversized` answers a
+ * valid key set padded past 64 KiB with a Content-Length, `endless` a key set whose padding never
+ * ends (until 64 MiB, so that a broker reading it all still gets an answer).
+ */
+type JwksBehaviour = 'serve' | 'hang' | 'fail' | 'not-json' | 'oversized' | 'endless';
 
 interface JwksServer {
   url: string;
   /** GETs of the key set so far. */
   hits: () => number;
+  /** Body bytes the server managed to hand to the network. */
+  sentBytes: () => number;
   keys: JWK[];
   behaviour: JwksBehaviour;
   close(): Promise<void>;
 }
 
+const endlessLimitBytes = 64 * 1024 * 1024;
+
+/** Writes padding as fast as the client reads it, until the client goes or the limit is reached. */
+async function writeEndless(res: ServerResponse, head: string, onSent: (bytes: number) => void) {
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  const write = (data: Buffer | string) => res.write(data, () => onSent(Buffer.byteLength(data)));
+  write(head);
+  for (let written = 0; written < endlessLimitBytes && !res.destroyed; written += chunk.length) {
+    if (!write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  }
+  if (!res.destroyed) res.end('"}');
+}
+
 /** The identity provider's key set endpoint, counting fetches; it can also hang or fail. */
 async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
   let hits = 0;
+  let sent = 0;
   const jwks: JwksServer = {
     url: '',
     hits: () => hits,
+    sentBytes: () => sent,
     keys,
     behaviour: 'serve',
     async close() {
@@ -87,12 +112,28 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
       return;
     }
     hits += 1;
-    if (jwks.behaviour === 'hang') return;
-    if (jwks.behaviour === 'fail') {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('identity provider is down');
-      return;
+    const keySet = JSON.stringify({ keys: jwks.keys });
+    switch (jwks.behaviour) {
+      case 'hang':
+        return;
+      case 'fail':
+        res.writeHead(500, { 'content-type': 'text/plain' }).end('identity provider is down');
+        return;
+      case 'not-json':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('<html>identity provider is down');
+        return;
+      case 'oversized':
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ keys: jwks.keys, padding: 'x'.repeat(100 * 1024) }));
+        return;
+      case 'endless':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        void writeEndless(res, `${keySet.slice(0, -1)},"padding":"`, (bytes) => (sent += bytes));
+        return;
+      default:
+        res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
     }
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: jwks.keys }));
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -272,7 +313,7 @@ describe('authentication with a JWKS (AUTH_JWKS_URL)', () => {
   let ec: SigningKey;
   let t: TestApp | undefined;
 
-  const buildJwksApp = (authOptions: { jwksTimeoutMs?: number; jwksCooldownMs?: number } = {}) =>
+  const buildJwksApp = (authOptions: AuthenticatorOptions = {}) =>
     buildTestApp({
       env: {
         AUTH_JWT_SECRET: '',
@@ -288,6 +329,18 @@ describe('authentication with a JWKS (AUTH_JWKS_URL)', () => {
     const token = await signWith(rsa, { sub: 'alice' });
     expect((await app.http.get('/sessions').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     expect(jwks.hits()).toBe(1);
+  };
+
+  /** POST /session with a good token while the endpoint misbehaves: a 503 and no upstream call. */
+  const expectJwksOutage = async (behaviour: JwksBehaviour, authOptions: AuthenticatorOptions = {}) => {
+    jwks.behaviour = behaviour;
+    t = await buildJwksApp(authOptions);
+    const res = await t.http
+      .post('/session')
+      .set('Authorization', `Bearer ${await signWith(rsa, { sub: 'alice' })}`);
+    expectProblem(res, 503, 'upstream-unavailable');
+    expect(t.sim.ledger().calls).toHaveLength(0);
+    return res;
   };
 
   beforeAll(async () => {
@@ -419,14 +472,71 @@ describe('authentication with a JWKS (AUTH_JWKS_URL)', () => {
 
   describe('when the JWKS endpoint answers 500', () => {
     it('POST /session › answers 503 upstream-unavailable like any other JWKS outage, and calls no upstream', async () => {
-      jwks.behaviour = 'fail';
-      t = await buildJwksApp();
-      const res = await t.http
-        .post('/session')
-        .set('Authorization', `Bearer ${await signWith(rsa, { sub: 'alice' })}`);
-      expectProblem(res, 503, 'upstream-unavailable');
+      const res = await expectJwksOutage('fail');
       expect(res.text).not.toContain('identity provider is down');
-      expect(t.sim.ledger().calls).toHaveLength(0);
+    });
+  });
+
+  describe('when the key a token names is published malformed', () => {
+    it.each([
+      ['an RSA key without its modulus', () => ({ ...rsa.jwk, kid: 'rsa-broken', n: undefined }), () => rsa],
+      ['an EC key with a garbage x', () => ({ ...ec.jwk, kid: 'ec-broken', x: 'not-a-point' }), () => ec],
+      ['an RSA key with a 16-bit modulus', () => ({ ...rsa.jwk, kid: 'rsa-tiny', n: 'AQAB' }), () => rsa],
+      [
+        'an RSA key whose modulus is a number',
+        (): JWK => ({ ...rsa.jwk, kid: 'rsa-number', n: 5 as unknown as string }),
+        () => rsa,
+      ],
+      ['a private key', () => ({ ...rsa.privateJwk, kid: 'rsa-private' }), () => rsa],
+    ])(
+      'POST /session › (%s) › answers 401, not 503, and calls no upstream',
+      async (_name, broken, signer) => {
+        const key = broken();
+        jwks.keys.push(key);
+        t = await buildJwksApp();
+        const token = await signWith(signer(), { sub: 'alice' }, key.kid);
+        expectUnauthenticated(t, await t.http.post('/session').set('Authorization', `Bearer ${token}`));
+        expect(jwks.hits()).toBe(1);
+      },
+    );
+  });
+
+  describe('after the JWKS endpoint failed', () => {
+    it.each([
+      ['answers 500', 'fail', 20],
+      ['answers something that is not JSON', 'not-json', 20],
+      ['does not answer within the timeout', 'hang', 4],
+    ] as const)(
+      'when it %s › answers 503 with Retry-After for a cooldown without fetching again, then fetches again',
+      async (_name, behaviour, requests) => {
+        jwks.behaviour = behaviour;
+        t = await buildJwksApp({ jwksTimeoutMs: 300, jwksFailureCooldownMs: 1500 });
+        const token = `Bearer ${await signWith(rsa, { sub: 'alice' })}`;
+        for (let i = 0; i < requests; i++) {
+          const res = await t.http.get('/sessions').set('Authorization', token);
+          expectProblem(res, 503, 'upstream-unavailable');
+          expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+          expect(Number(res.headers['retry-after'])).toBeLessThanOrEqual(2);
+        }
+        expect(jwks.hits()).toBe(1);
+
+        jwks.behaviour = 'serve';
+        await new Promise((resolve) => setTimeout(resolve, 1600));
+        expect((await t.http.get('/sessions').set('Authorization', token)).status).toBe(200);
+        expect(jwks.hits()).toBe(2);
+      },
+    );
+  });
+
+  describe('when the key set is larger than 64 KiB', () => {
+    it('(declared by Content-Length) › answers 503 upstream-unavailable and calls no upstream', async () => {
+      await expectJwksOutage('oversized');
+    });
+
+    it('(a body that never ends) › answers 503 having read little of it, and calls no upstream', async () => {
+      await expectJwksOutage('endless', { jwksTimeoutMs: 30_000 });
+      // What the kernel buffers on both ends of a loopback connection, not what the broker kept.
+      expect(jwks.sentBytes()).toBeLessThan(16 * 1024 * 1024);
     });
   });
 });

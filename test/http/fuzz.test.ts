@@ -1,10 +1,12 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import fc from 'fast-check';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { idempotencyKeyPattern } from '../../src/http/idempotent-replay';
 import { buildTestApp, testJwtSecret, type TestApp } from '../helpers/build-test-app';
+import { rawPost, type RawResponse } from '../helpers/raw-post';
 
 /** Limits out of the way, so that every rejection comes from the input itself. */
 const unlimited = {
@@ -17,6 +19,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 interface FuzzApp {
   t: TestApp;
+  server: Server;
   http: ReturnType<typeof request>;
   forget(): void;
   close(): Promise<void>;
@@ -32,6 +35,7 @@ async function startFuzzApp(): Promise<FuzzApp> {
   await once(server, 'listening');
   return {
     t,
+    server,
     http: request(server),
     forget: () => t.sim.reset(),
     async close() {
@@ -49,7 +53,7 @@ async function startFuzzApp(): Promise<FuzzApp> {
  */
 async function expectSoundAnswer(
   app: FuzzApp,
-  send: () => Promise<request.Response>,
+  send: () => Promise<Pick<RawResponse, 'status' | 'headers' | 'body'>>,
   valid: boolean | undefined,
   success: number,
 ): Promise<void> {
@@ -63,7 +67,7 @@ async function expectSoundAnswer(
     expect(res.body).toMatchObject({
       status: res.status,
       code: expect.any(String),
-      type: `/problems/${res.body.code}`,
+      type: `/problems/${(res.body as { code?: unknown }).code}`,
     });
   }
   if (valid === true) expect(res.status).toBe(success);
@@ -102,6 +106,36 @@ const headerValue = fc.string({
   maxLength: 300,
 });
 
+/** Request bodies: JSON of every shape, near-misses of valid ones, and text that is not JSON. */
+const bodyTexts = fc.oneof(
+  fc.jsonValue().map((value) => JSON.stringify(value)),
+  anyText,
+  fc
+    .dictionary(
+      fc.oneof(fc.constant('profile'), fc.string({ maxLength: 12 })),
+      fc.jsonValue({ maxDepth: 2 }),
+      { maxKeys: 3 },
+    )
+    .map((value) => JSON.stringify(value)),
+  fc
+    .record(
+      {
+        profile: fc.oneof(fc.constantFrom(...profiles, 'nope', 'DEFAULT', ''), fc.string({ maxLength: 80 })),
+      },
+      { requiredKeys: [] },
+    )
+    .map((value) => JSON.stringify(value)),
+  fc
+    .tuple(
+      fc.constantFrom('{"profile":"default"}', '{}', '{"profile":"support"}'),
+      fc.nat(),
+      fc.string({ maxLength: 3 }),
+    )
+    .map(
+      ([text, at, junk]) => text.slice(0, at % (text.length + 1)) + junk + text.slice(at % (text.length + 1)),
+    ),
+);
+
 const base64urlJson = fc
   .jsonValue({ maxDepth: 2 })
   .map((value) => Buffer.from(JSON.stringify(value)).toString('base64url'));
@@ -117,40 +151,8 @@ describe('fuzzing the broker at the wire (fast-check)', () => {
 
   it('POST /session › with any body › never answers 5xx and calls upstream only for a valid body', async () => {
     const auth = await app.t.bearer('body-fuzzer');
-    const bodies = fc.oneof(
-      fc.jsonValue().map((value) => JSON.stringify(value)),
-      anyText,
-      fc
-        .dictionary(
-          fc.oneof(fc.constant('profile'), fc.string({ maxLength: 12 })),
-          fc.jsonValue({ maxDepth: 2 }),
-          { maxKeys: 3 },
-        )
-        .map((value) => JSON.stringify(value)),
-      fc
-        .record(
-          {
-            profile: fc.oneof(
-              fc.constantFrom(...profiles, 'nope', 'DEFAULT', ''),
-              fc.string({ maxLength: 80 }),
-            ),
-          },
-          { requiredKeys: [] },
-        )
-        .map((value) => JSON.stringify(value)),
-      fc
-        .tuple(
-          fc.constantFrom('{"profile":"default"}', '{}', '{"profile":"support"}'),
-          fc.nat(),
-          fc.string({ maxLength: 3 }),
-        )
-        .map(
-          ([text, at, junk]) =>
-            text.slice(0, at % (text.length + 1)) + junk + text.slice(at % (text.length + 1)),
-        ),
-    );
     await fc.assert(
-      fc.asyncProperty(bodies, async (text) => {
+      fc.asyncProperty(bodyTexts, async (text) => {
         app.forget();
         const valid = isValidBody(text.replace(/^\uFEFF/, ''));
         await expectSoundAnswer(
@@ -166,6 +168,47 @@ describe('fuzzing the broker at the wire (fast-check)', () => {
         );
       }),
       { numRuns: 1500 },
+    );
+  });
+
+  it('POST /session › with a gzip, deflate or br body, intact or damaged › never answers 5xx and calls upstream only for a valid body', async () => {
+    const auth = await app.t.bearer('encoding-fuzzer');
+    const compress = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    type Damage = (bytes: Buffer) => Buffer;
+    const damages = fc.oneof(
+      fc.constant<Damage | undefined>(undefined),
+      fc.nat().map<Damage>((at) => (bytes) => bytes.subarray(0, at % bytes.length)),
+      fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })).map<Damage>(([at, mask]) => (bytes) => {
+        const copy = Buffer.from(bytes);
+        copy[at % copy.length]! ^= mask;
+        return copy;
+      }),
+      fc.uint8Array({ minLength: 1, maxLength: 64 }).map<Damage>((junk) => () => Buffer.from(junk)),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        bodyTexts,
+        fc.constantFrom(...(Object.keys(compress) as Array<keyof typeof compress>)),
+        damages,
+        async (text, encoding, damage) => {
+          app.forget();
+          const compressed = compress[encoding](Buffer.from(text));
+          // A damaged body may still decode to something: only the 5xx and upstream rules apply.
+          const valid = damage === undefined ? isValidBody(text.replace(/^\uFEFF/, '')) : undefined;
+          await expectSoundAnswer(
+            app,
+            () =>
+              rawPost(
+                app.server,
+                { authorization: auth, 'content-type': 'application/json', 'content-encoding': encoding },
+                [damage === undefined ? compressed : damage(compressed)],
+              ),
+            valid,
+            201,
+          );
+        },
+      ),
+      { numRuns: 800 },
     );
   });
 

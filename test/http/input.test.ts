@@ -1,48 +1,14 @@
 import { once } from 'node:events';
-import {
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-} from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gzipSync } from 'node:zlib';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type request from 'supertest';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { rawPost, type RawResponse } from '../helpers/raw-post';
+import { exchangeOverSocket } from '../helpers/raw-socket';
 
 /** Appears in every bad input; no answer may carry it back. */
 const marker = 'ZZ_MARKER_7f3a';
-
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  text: string;
-  body: unknown;
-}
-
-/**
- * A POST over a plain socket, for what supertest cannot say: a body sent in chunks without
- * Content-Length, a compressed body, or no Content-Type at all.
- */
-async function rawPost(
-  server: Server,
-  headers: Record<string, string>,
-  chunks: Buffer[],
-): Promise<RawResponse> {
-  const { port } = server.address() as AddressInfo;
-  const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/session', headers });
-  const answered = once(req, 'response');
-  // The server may answer (413) and close before the whole body is written.
-  req.on('error', () => undefined);
-  for (const chunk of chunks) req.write(chunk);
-  req.end();
-  const [res] = (await answered) as [IncomingMessage];
-  let text = '';
-  res.setEncoding('utf8');
-  for await (const piece of res) text += piece;
-  const json = /json/.test(res.headers['content-type'] ?? '') ? JSON.parse(text) : undefined;
-  return { status: res.statusCode ?? 0, headers: res.headers, text, body: json };
-}
 
 function expectSafeProblem(
   t: TestApp,
@@ -154,6 +120,22 @@ describe('POST /session input handling', () => {
       await once(server, 'close');
     });
 
+    it('with a Content-Length over 4 KiB and only part of the body sent › answers 413 at once and closes the connection', async () => {
+      const { port } = server.address() as AddressInfo;
+      const head = [
+        'POST /session HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: ${auth}`,
+        'Content-Type: application/json',
+        'Content-Length: 1000000',
+      ].join('\r\n');
+      // The rest of the body never comes: the answer cannot wait for it.
+      const res = await exchangeOverSocket(port, `${head}\r\n\r\n{"profile":"${marker}`);
+      expectSafeProblem(t, { ...res, text: res.raw }, 413, 'payload-too-large');
+      expect(res.headers.connection).toBe('close');
+      expect(res.raw.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
+    });
+
     it('with a chunked body over 4 KiB and no Content-Length › answers 413 payload-too-large and calls no upstream', async () => {
       const piece = Buffer.from(marker.repeat(20));
       const chunks = [
@@ -182,6 +164,49 @@ describe('POST /session input handling', () => {
       const headers = { authorization: auth, 'content-type': 'application/json', 'content-encoding': 'gzip' };
       const res = await rawPost(server, headers, [compressed]);
       expect(res.status).toBe(201);
+    });
+
+    describe('with a compressed body that does not decode', () => {
+      const gzipped = gzipSync(JSON.stringify({ profile: 'support' }));
+      it.each([
+        [
+          'gzip',
+          'deflate data that is not deflate',
+          Buffer.concat([gzipped.subarray(0, 10), Buffer.from(marker)]),
+        ],
+        ['gzip', 'truncated', gzipped.subarray(0, gzipped.length - 6)],
+        ['gzip', 'no gzip header at all', Buffer.from(`{"profile":"${marker}"}`)],
+        ['deflate', 'garbage', Buffer.from(marker)],
+        ['deflate', 'truncated', deflateSync(JSON.stringify({ profile: marker })).subarray(0, 8)],
+        ['br', 'garbage', Buffer.from(marker)],
+        ['br', 'truncated', brotliCompressSync(JSON.stringify({ profile: marker })).subarray(0, 6)],
+      ])(
+        '(%s, %s) › answers 400 invalid-request, logs a warning without a stack, and calls no upstream',
+        async (encoding, _how, body) => {
+          const headers = {
+            authorization: auth,
+            'content-type': 'application/json',
+            'content-encoding': encoding,
+          };
+          const res = await rawPost(server, headers, [body]);
+          expectSafeProblem(t, res, 400, 'invalid-request');
+          const line = t.logs.lines().find((entry) => entry.code === 'invalid-request');
+          expect(line).toMatchObject({ level: 'warn' });
+          expect(line).not.toHaveProperty('err');
+          expect(t.logs.text).not.toMatch(/"stack"|\bat \S+ \(/);
+        },
+      );
+    });
+
+    it('with a Content-Encoding the broker does not decode › answers 415 with the codings it accepts', async () => {
+      const headers = {
+        authorization: auth,
+        'content-type': 'application/json',
+        'content-encoding': 'compress',
+      };
+      const res = await rawPost(server, headers, [Buffer.from(`{"profile":"${marker}"}`)]);
+      expectSafeProblem(t, res, 415, 'unsupported-media-type');
+      expect(res.headers['accept-encoding']).toBe('gzip, deflate, br');
     });
 
     it('with a body and no Content-Type › answers 415 unsupported-media-type and calls no upstream', async () => {

@@ -60,6 +60,20 @@ describe('operational routes', () => {
     expect((await t.http.get('/metrics').set('Authorization', 'Bearer metrics-token-123')).status).toBe(200);
   });
 
+  it.each(['bearer', 'BEARER', 'BeArEr'])(
+    'GET /metrics accepts the METRICS_TOKEN with the scheme written %s, as the session routes do',
+    async (scheme) => {
+      t = await buildTestApp({ env: { METRICS_TOKEN: 'metrics-token-123' } });
+      expect((await t.http.get('/metrics').set('Authorization', `${scheme} metrics-token-123`)).status).toBe(
+        200,
+      );
+      const wrong = await t.http.get('/metrics').set('Authorization', `${scheme} metrics-token-124`);
+      expectProblem(wrong, 401, 'unauthenticated');
+      const prefix = await t.http.get('/metrics').set('Authorization', `${scheme} metrics-token-12`);
+      expectProblem(prefix, 401, 'unauthenticated');
+    },
+  );
+
   it('GET /openapi.json describes every route and error code', async () => {
     t = await buildTestApp();
     const res = await t.http.get('/openapi.json');

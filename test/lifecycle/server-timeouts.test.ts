@@ -13,7 +13,7 @@ describe('the HTTP server', () => {
   });
 
   it('keeps idle connections longer than a typical load balancer (60 s) and bounds headers and requests', () => {
-    const server = createHttpServer(t.broker.app);
+    const server = createHttpServer(t.broker.app, { logger: t.broker.logger });
     expect(server.keepAliveTimeout).toBeGreaterThan(60_000);
     expect(server.headersTimeout).toBe(serverTimeouts.headersTimeoutMs);
     expect(server.requestTimeout).toBe(serverTimeouts.requestTimeoutMs);
@@ -22,6 +22,7 @@ describe('the HTTP server', () => {
 
   it('cuts off a client that trickles its headers', async () => {
     const server = createHttpServer(t.broker.app, {
+      logger: t.broker.logger,
       headersTimeoutMs: 400,
       requestTimeoutMs: 800,
       checkIntervalMs: 100,
