@@ -24,7 +24,7 @@ export function parseCreateSessionBody(body: unknown): CreateSessionBody {
   return parsed.data;
 }
 
-export const idempotencyKey = z.string().regex(idempotencyKeyPattern).meta({
+export const idempotencyKey = z.string().regex(idempotencyKeyPattern).optional().meta({
   description:
     'Replays the first answer to a repeat with the same key and body (kept 10 minutes after completion).',
 });

@@ -131,6 +131,21 @@ describe('GET /openapi.json', () => {
     expect(item.engine).toMatchObject({ enum: ENGINE_TYPES });
   });
 
+  it('describes each parameter as the route takes it, required or not', () => {
+    const parameters = Object.values(document.paths).flatMap((operations) =>
+      Object.values(operations).flatMap(
+        (op) =>
+          (op as unknown as { parameters: { name: string; in: string; required: boolean }[] }).parameters,
+      ),
+    );
+    expect(parameters.map(({ name, in: where, required }) => [name, where, required])).toEqual([
+      ['Idempotency-Key', 'header', false],
+      ['id', 'path', true],
+      ['limit', 'query', false],
+      ['user', 'path', true],
+    ]);
+  });
+
   it('names the profiles of this deployment for POST /session', () => {
     const body = document.paths['/session']!.post as unknown as { requestBody: { description: string } };
     expect(body.requestBody.description).toMatch(/default, support/);
