@@ -1,28 +1,112 @@
+/**
+ * Every problem the broker answers, declared once: the error handler, the OpenAPI document and the
+ * README's error table all read it. `when` is written for the README; `retryAfterSeconds`, where
+ * present, means every error of that code carries `Retry-After` (this many seconds unless the
+ * thrower knows better); `headers` are sent with every error of that code.
+ */
 export const problemCatalog = {
-  'invalid-request': { status: 400, title: 'Invalid request' },
-  'unknown-profile': { status: 400, title: 'Unknown profile' },
-  unauthenticated: { status: 401, title: 'Authentication required' },
-  'not-found': { status: 404, title: 'Not found' },
-  'request-timeout': { status: 408, title: 'Request timeout' },
-  'idempotency-in-progress': { status: 409, title: 'Request with this Idempotency-Key is still running' },
-  'payload-too-large': { status: 413, title: 'Payload too large' },
-  'unsupported-media-type': { status: 415, title: 'Unsupported media type' },
-  'idempotency-key-reused': { status: 422, title: 'Idempotency-Key reused with a different body' },
-  'rate-limited': { status: 429, title: 'Too many requests' },
-  'session-limit': { status: 429, title: 'Session limit reached' },
-  'request-header-fields-too-large': { status: 431, title: 'Request header fields too large' },
-  'upstream-error': { status: 502, title: 'Upstream error' },
-  'upstream-unavailable': { status: 503, title: 'Upstream unavailable' },
-  'not-ready': { status: 503, title: 'Service not ready' },
-  'upstream-timeout': { status: 504, title: 'Upstream timeout' },
-  internal: { status: 500, title: 'Internal error' },
-} as const;
+  'invalid-request': {
+    status: 400,
+    title: 'Invalid request',
+    when: "malformed JSON, a JSON primitive or array, a schema violation, an unknown key, a bad `Idempotency-Key` or `limit`; a compressed body that does not decode; a body the client stopped sending; a request Node's HTTP parser rejects (bad request line or header)",
+  },
+  'unknown-profile': {
+    status: 400,
+    title: 'Unknown profile',
+    when: '`profile` names no configured profile',
+  },
+  unauthenticated: {
+    status: 401,
+    title: 'Authentication required',
+    when: 'missing, invalid or expired JWT; also `/metrics` without `METRICS_TOKEN` and `/admin` without `ADMIN_TOKEN`',
+    headers: { 'WWW-Authenticate': 'Bearer' },
+  },
+  'not-found': {
+    status: 404,
+    title: 'Not found',
+    when: 'unknown route (the `/admin` routes too, without `ADMIN_TOKEN`); unknown, malformed or foreign session id',
+  },
+  'request-timeout': {
+    status: 408,
+    title: 'Request timeout',
+    when: 'the request line, headers or body did not arrive in time (Node answers it before any route)',
+  },
+  'idempotency-in-progress': {
+    status: 409,
+    title: 'Request with this Idempotency-Key is still running',
+    when: 'the same `Idempotency-Key` is still running',
+    retryAfterSeconds: 1,
+  },
+  'payload-too-large': {
+    status: 413,
+    title: 'Payload too large',
+    when: 'body over 4 KiB: by `Content-Length` (answered at once, before the body arrives, and the connection is closed), chunked, or after decompression',
+  },
+  'unsupported-media-type': {
+    status: 415,
+    title: 'Unsupported media type',
+    when: 'a body that is not `application/json`, a charset other than UTF-8, or a `Content-Encoding` other than gzip, deflate, br (the answer lists those in `Accept-Encoding`)',
+  },
+  'idempotency-key-reused': {
+    status: 422,
+    title: 'Idempotency-Key reused with a different body',
+    when: 'the same key with a different body',
+  },
+  'rate-limited': {
+    status: 429,
+    title: 'Too many requests',
+    when: 'request rate over a limit; with `RateLimit` and `RateLimit-Policy`',
+    retryAfterSeconds: 60,
+  },
+  'session-limit': {
+    status: 429,
+    title: 'Session limit reached',
+    when: 'a concurrency cap reached',
+    retryAfterSeconds: 5,
+  },
+  'request-header-fields-too-large': {
+    status: 431,
+    title: 'Request header fields too large',
+    when: "the request headers are over Node's limit (answered before any route)",
+  },
+  'upstream-error': {
+    status: 502,
+    title: 'Upstream error',
+    when: 'an upstream answered something unusable: a 4xx we cannot fix (bad key, 422), a redirect, a bad shape, an oversized body',
+  },
+  'upstream-unavailable': {
+    status: 503,
+    title: 'Upstream unavailable',
+    when: 'an upstream answered 429/5xx or could not be reached, its circuit is open, or the JWKS endpoint is down',
+    retryAfterSeconds: 5,
+  },
+  'not-ready': {
+    status: 503,
+    title: 'Service not ready',
+    when: 'draining for shutdown, or the store (Redis) is unreachable',
+    retryAfterSeconds: 5,
+  },
+  'upstream-timeout': {
+    status: 504,
+    title: 'Upstream timeout',
+    when: 'an upstream did not answer within `UPSTREAM_TIMEOUT_MS`, or the whole create passed `SESSION_CREATE_DEADLINE_MS`',
+  },
+  internal: { status: 500, title: 'Internal error', when: 'anything else (a bug); details only in the log' },
+} as const satisfies Record<string, ProblemKind>;
+
+export interface ProblemKind {
+  status: number;
+  title: string;
+  when: string;
+  retryAfterSeconds?: number;
+  headers?: Record<string, string>;
+}
 
 export type ErrorCode = keyof typeof problemCatalog;
 
 export interface AppErrorOptions {
   cause?: unknown;
-  /** Seconds for a `Retry-After` header. */
+  /** Seconds for a `Retry-After` header (the code's default when it has one). */
   retryAfterSeconds?: number;
   headers?: Record<string, string>;
 }
@@ -44,8 +128,9 @@ export class AppError extends Error {
     this.code = code;
     this.status = problemCatalog[code].status;
     this.detail = detail;
-    this.retryAfterSeconds = options.retryAfterSeconds;
-    this.headers = options.headers ?? {};
+    const kind: ProblemKind = problemCatalog[code];
+    this.retryAfterSeconds = options.retryAfterSeconds ?? kind.retryAfterSeconds;
+    this.headers = { ...kind.headers, ...options.headers };
   }
 }
 

@@ -56,7 +56,7 @@ const UNTRIMMED = new Set([
   'EVENTS_WEBHOOK_SECRET',
 ]);
 
-const envSchema = z.object({
+export const envSchema = z.object({
   PORT: integerVar([0, 65535], 8080),
   HOST: z.string().default('0.0.0.0'),
   LOG_LEVEL: enumVar(LOG_LEVELS).default('info'),
@@ -114,6 +114,7 @@ const envSchema = z.object({
   PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
 type Env = z.infer<typeof envSchema>;
+export type EnvVar = keyof typeof envSchema.shape;
 type RawEnv = Partial<Record<keyof Env, string>>;
 
 function readRawEnv(env: Record<string, string | undefined>): RawEnv {

@@ -1,186 +1,233 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
 import type { Config } from '../config/types';
-import { problemCatalog } from '../errors';
+import { problemCatalog, type ErrorCode, type ProblemKind } from '../errors';
+import {
+  AUTH_KINDS,
+  HEADERS,
+  EVERY_ROUTE,
+  RATE_LIMIT_HEADERS,
+  ROUTES,
+  type HeaderName,
+  type ProblemNotes,
+  type RouteSpec,
+  type SuccessSpec,
+} from './openapi-routes';
+import { createSessionBody } from './schemas';
+import { adminSessionList, createdSession, problem, sessionList, terminatedCount } from './schemas-responses';
 
-const problem = { $ref: '#/components/schemas/Problem' };
-const problemResponse = (description: string) => ({
-  description,
-  content: { 'application/problem+json': { schema: problem } },
-});
-const bearer = [{ bearerAuth: [] }];
-const sessionId = {
-  name: 'id',
-  in: 'path',
-  required: true,
-  schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,128}$' },
-};
+type JsonSchema = Record<string, unknown>;
 
-/** The OpenAPI 3.1 description of every route, served at /openapi.json. */
-export function openApiDocument(config: Pick<Config, 'profiles'>) {
+/** Named schemas: a route's schema found here is a `$ref`, any other is written inline. */
+const COMPONENTS = {
+  CreateSessionRequest: createSessionBody,
+  CreatedSession: createdSession,
+  SessionList: sessionList,
+  AdminSessionList: adminSessionList,
+  TerminatedCount: terminatedCount,
+  Problem: problem,
+} satisfies Record<string, z.ZodType>;
+
+const componentNames = new Map<z.ZodType, string>(
+  Object.entries(COMPONENTS).map(([name, schema]) => [schema, name]),
+);
+
+/** JSON Schema 2020-12, as OpenAPI 3.1 uses it; requests as they are sent, answers as they are built. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io });
+  return rest;
+}
+
+function schemaOrRef(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const name = componentNames.get(schema);
+  return name === undefined ? jsonSchema(schema, io) : { $ref: `#/components/schemas/${name}` };
+}
+
+function headerObject(name: HeaderName, required: boolean) {
+  const { description, schema } = HEADERS[name];
   return {
-    openapi: '3.1.0',
-    info: {
-      title: 'avaturn-broker',
-      version: '0.1.0',
-      description:
-        'Starts and ends Avaturn Live sessions for signed-in users. Errors are RFC 9457 problem+json.',
-    },
-    components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
-      schemas: {
-        Problem: {
-          type: 'object',
-          required: ['type', 'title', 'status', 'code', 'detail', 'request_id'],
-          properties: {
-            type: { type: 'string', format: 'uri-reference' },
-            title: { type: 'string' },
-            status: { type: 'integer' },
-            code: { type: 'string', enum: Object.keys(problemCatalog) },
-            detail: { type: 'string' },
-            request_id: { type: 'string' },
-          },
-        },
-        CreateSessionRequest: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { profile: { type: 'string', enum: Object.keys(config.profiles) } },
-        },
-        CreatedSession: {
-          type: 'object',
-          additionalProperties: false,
-          required: ['session_id', 'token', 'expires_at'],
-          properties: {
-            session_id: { type: 'string' },
-            token: { type: 'string', description: 'Avaturn session token for the Web SDK.' },
-            expires_at: { type: 'string', format: 'date-time' },
-          },
-        },
-        SessionList: {
-          type: 'object',
-          required: ['sessions'],
-          properties: {
-            sessions: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: ['session_id', 'profile', 'created_at', 'expires_at'],
-                properties: {
-                  session_id: { type: 'string' },
-                  profile: { type: 'string' },
-                  created_at: { type: 'string', format: 'date-time' },
-                  expires_at: { type: 'string', format: 'date-time' },
-                },
+    description: required ? description : `${description} Not always sent.`,
+    required,
+    schema: jsonSchema(schema, 'output'),
+  };
+}
+
+/** Headers by name: a reference where `required` holds, an optional header for the rest of `all`. */
+function headerObjects(required: Set<HeaderName>, all: Set<HeaderName>) {
+  const headers: Record<string, unknown> = {};
+  for (const name of Object.keys(HEADERS) as HeaderName[]) {
+    if (required.has(name)) headers[name] = { $ref: `#/components/headers/${name}` };
+    else if (all.has(name)) headers[name] = headerObject(name, false);
+  }
+  return headers;
+}
+
+/** The headers every answer of that problem code carries. */
+export function problemHeaders(code: ErrorCode, limited: boolean): Set<HeaderName> {
+  const kind: ProblemKind = problemCatalog[code];
+  const names = new Set<HeaderName>(['X-Request-Id', 'Cache-Control']);
+  if (kind.retryAfterSeconds !== undefined) names.add('Retry-After');
+  for (const name of Object.keys(kind.headers ?? {})) names.add(name as HeaderName);
+  if (limited && code === 'rate-limited') for (const name of RATE_LIMIT_HEADERS) names.add(name);
+  return names;
+}
+
+/** Every code a route can answer, with why: its auth kind's, its own, and those of every route. */
+export function routeProblems(route: RouteSpec): ProblemNotes {
+  return { ...AUTH_KINDS[route.auth].problems, ...route.problems, ...EVERY_ROUTE };
+}
+
+function problemResponse(codes: ErrorCode[], notes: ProblemNotes, limited: boolean) {
+  const sets = codes.map((code) => problemHeaders(code, limited));
+  const required = new Set([...sets[0]!].filter((name) => sets.every((set) => set.has(name))));
+  const all = new Set([...sets.flatMap((set) => [...set]), ...(limited ? RATE_LIMIT_HEADERS : [])]);
+  return {
+    description: codes.map((code) => `\`${code}\`: ${notes[code] || problemCatalog[code].when}.`).join(' '),
+    headers: headerObjects(required, all),
+    content: {
+      'application/problem+json': {
+        schema: {
+          allOf: [
+            { $ref: '#/components/schemas/Problem' },
+            {
+              properties: {
+                status: { const: problemCatalog[codes[0]!].status },
+                code: { enum: codes },
+                type: { enum: codes.map((code) => `/problems/${code}`) },
               },
             },
-          },
-        },
-      },
-    },
-    paths: {
-      '/session': {
-        post: {
-          summary: 'Create a session for the caller',
-          security: bearer,
-          parameters: [
-            {
-              name: 'Idempotency-Key',
-              in: 'header',
-              required: false,
-              schema: { type: 'string', minLength: 1, maxLength: 255 },
-            },
           ],
-          requestBody: {
-            required: false,
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/CreateSessionRequest' } },
-            },
-          },
-          responses: {
-            '201': {
-              description: 'Created',
-              headers: { Location: { schema: { type: 'string' } } },
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/CreatedSession' } } },
-            },
-            '400': problemResponse('invalid-request or unknown-profile'),
-            '401': problemResponse('unauthenticated'),
-            '409': problemResponse('idempotency-in-progress'),
-            '413': problemResponse('payload-too-large'),
-            '415': problemResponse('unsupported-media-type'),
-            '422': problemResponse('idempotency-key-reused'),
-            '429': problemResponse('rate-limited or session-limit'),
-            '502': problemResponse('upstream-error'),
-            '503': problemResponse('upstream-unavailable or not-ready'),
-            '504': problemResponse('upstream-timeout'),
-          },
         },
-      },
-      '/session/{id}': {
-        delete: {
-          summary: "Terminate one of the caller's sessions",
-          security: bearer,
-          parameters: [sessionId],
-          responses: {
-            '204': { description: 'Terminated, or had already ended upstream' },
-            '401': problemResponse('unauthenticated'),
-            '404': problemResponse("not-found: unknown id or another user's session"),
-            '429': problemResponse('rate-limited'),
-            '503': problemResponse('upstream-unavailable or not-ready'),
-          },
-        },
-      },
-      '/session/{id}/end': {
-        post: {
-          summary:
-            'The same as DELETE /session/{id}, for a page being closed: the token is the text/plain body, so the request needs no CORS preflight',
-          parameters: [sessionId],
-          requestBody: {
-            required: true,
-            content: { 'text/plain': { schema: { type: 'string', description: 'The bearer JWT' } } },
-          },
-          responses: {
-            '204': { description: 'Terminated, or had already ended upstream' },
-            '401': problemResponse('unauthenticated'),
-            '404': problemResponse("not-found: unknown id or another user's session"),
-            '413': problemResponse('payload-too-large'),
-            '429': problemResponse('rate-limited'),
-            '503': problemResponse('upstream-unavailable or not-ready'),
-          },
-        },
-      },
-      '/sessions': {
-        get: {
-          summary: "List the caller's live sessions, newest first",
-          security: bearer,
-          responses: {
-            '200': {
-              description: 'OK',
-              content: { 'application/json': { schema: { $ref: '#/components/schemas/SessionList' } } },
-            },
-            '401': problemResponse('unauthenticated'),
-            '429': problemResponse('rate-limited'),
-          },
-        },
-      },
-      '/healthz': {
-        get: { summary: 'Liveness', responses: { '200': { description: 'The process serves HTTP' } } },
-      },
-      '/readyz': {
-        get: {
-          summary: 'Readiness',
-          responses: { '200': { description: 'Ready' }, '503': problemResponse('not-ready') },
-        },
-      },
-      '/metrics': {
-        get: {
-          summary: 'Prometheus metrics (Bearer METRICS_TOKEN when configured)',
-          responses: {
-            '200': { description: 'text/plain; version=0.0.4' },
-            '401': problemResponse('unauthenticated'),
-          },
-        },
-      },
-      '/openapi.json': {
-        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI 3.1' } } },
       },
     },
   };
 }
+
+function successResponse(spec: SuccessSpec, limited: boolean) {
+  const required = new Set<HeaderName>(['X-Request-Id', ...(spec.headers ?? [])]);
+  if (limited) for (const name of RATE_LIMIT_HEADERS) required.add(name);
+  const all = new Set([...required, ...(spec.optionalHeaders ?? [])]);
+  const content =
+    spec.json !== undefined
+      ? { 'application/json': { schema: schemaOrRef(spec.json, 'output') } }
+      : spec.text !== undefined
+        ? { [spec.text]: { schema: { type: 'string' } } }
+        : undefined;
+  return {
+    description: spec.description,
+    headers: headerObjects(required, all),
+    ...(content && { content }),
+  };
+}
+
+function parameters(route: RouteSpec) {
+  const groups = [
+    ['path', route.pathParams],
+    ['query', route.query],
+    ['header', route.requestHeaders],
+  ] as const;
+  return groups.flatMap(([where, params]) =>
+    Object.entries(params ?? {}).map(([name, schema]) => {
+      const { description, ...rest } = jsonSchema(schema, 'input');
+      return {
+        name,
+        in: where,
+        required: where === 'path' || !schema.safeParse(undefined).success,
+        ...(description === undefined ? {} : { description }),
+        schema: rest,
+      };
+    }),
+  );
+}
+
+function operation(route: RouteSpec, profileNames: string[]) {
+  const auth = AUTH_KINDS[route.auth];
+  const notes = routeProblems(route);
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of Object.keys(notes) as ErrorCode[]) {
+    const { status } = problemCatalog[code];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+  }
+  const responses: Record<string, unknown> = {};
+  for (const [status, spec] of Object.entries(route.responses))
+    responses[status] = successResponse(spec, auth.limited);
+  for (const status of [...byStatus.keys()].sort())
+    responses[String(status)] = problemResponse(byStatus.get(status)!, notes, auth.limited);
+
+  const onlyWith =
+    route.onlyWith === undefined
+      ? undefined
+      : `Exists only when \`${route.onlyWith}\` is set; otherwise it answers 404 like any unknown path.`;
+  const requestBody = route.body
+    ? {
+        required: false,
+        ...(route.describeBody && { description: route.describeBody(profileNames) }),
+        content: { 'application/json': { schema: schemaOrRef(route.body, 'input') } },
+      }
+    : route.textBody && {
+        required: true,
+        description: route.textBody,
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      };
+  const security = auth.scheme !== undefined ? [...(auth.optional ? [{}] : []), { [auth.scheme]: [] }] : [];
+  return {
+    summary: route.summary,
+    ...(onlyWith && { description: onlyWith, 'x-only-with': route.onlyWith }),
+    security,
+    parameters: parameters(route),
+    ...(requestBody && { requestBody }),
+    responses,
+  };
+}
+
+function packageVersion(): string {
+  // The same from src/http and dist/http: the package root is two levels up.
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+/** The OpenAPI 3.1 description of every route, served at /openapi.json. */
+export function openApiDocument(config: Pick<Config, 'profiles'>) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of ROUTES) {
+    paths[route.path] = {
+      ...paths[route.path],
+      [route.method]: operation(route, Object.keys(config.profiles)),
+    };
+  }
+  const referenced = JSON.stringify(paths);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'avaturn-broker',
+      version: packageVersion(),
+      description:
+        'Starts and ends Avaturn Live sessions for signed-in users. Errors are RFC 9457 problem+json; ' +
+        'any other method or path answers 404 `not-found`. Every answer carries `X-Request-Id`.',
+    },
+    components: {
+      securitySchemes: {
+        userJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'The `ADMIN_TOKEN` of this deployment.' },
+        metricsToken: { type: 'http', scheme: 'bearer', description: 'The `METRICS_TOKEN`, when it is set.' },
+      },
+      headers: Object.fromEntries(
+        (Object.keys(HEADERS) as HeaderName[])
+          .filter((name) => referenced.includes(`"#/components/headers/${name}"`))
+          .map((name) => [name, headerObject(name, true)]),
+      ),
+      schemas: Object.fromEntries(
+        Object.entries(COMPONENTS).map(([name, schema]) => [
+          name,
+          jsonSchema(schema, schema === createSessionBody ? 'input' : 'output'),
+        ]),
+      ),
+    },
+    paths,
+  };
+}
+
+export type OpenApiDocument = ReturnType<typeof openApiDocument>;

@@ -1,14 +1,8 @@
 import type { Response } from 'express';
 import { problemCatalog, type AppError } from '../errors';
+import type { ProblemBody } from './schemas-responses';
 
-export interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  code: string;
-  detail: string;
-  request_id: string;
-}
+export type { ProblemBody };
 
 export function problemBody(err: AppError, requestId: string): ProblemBody {
   return {
@@ -24,7 +18,6 @@ export function problemBody(err: AppError, requestId: string): ProblemBody {
 export function sendProblem(res: Response, err: AppError, requestId: string): void {
   if (err.retryAfterSeconds !== undefined)
     res.setHeader('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
-  if (err.code === 'unauthenticated') res.setHeader('WWW-Authenticate', 'Bearer');
   for (const [name, value] of Object.entries(err.headers)) res.setHeader(name, value);
   res.setHeader('Cache-Control', 'no-store');
   res

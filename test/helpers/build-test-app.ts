@@ -2,9 +2,12 @@ import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
+import { openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { MemoryLog } from './memory-log';
+import { assertConformance } from './openapi-conformance';
+import { recordResponses, type RecordedResponse } from './response-recorder';
 
 export const testJwtSecret = 'test-secret-that-is-long-enough-0123456789';
 
@@ -40,6 +43,8 @@ export interface TestApp {
   http: ReturnType<typeof request>;
   /** A valid HS256 bearer header for `user`. */
   bearer(user: string, claims?: Record<string, unknown>): Promise<string>;
+  /** Every answer the app wrote in full; `close()` checks each against the OpenAPI document. */
+  responses: RecordedResponse[];
   close(): Promise<void>;
 }
 
@@ -51,7 +56,10 @@ export async function signToken(claims: Record<string, unknown>, secret = testJw
     .sign(new TextEncoder().encode(secret));
 }
 
-/** The broker wired to a fresh simulator, logging to memory; every part real. */
+/**
+ * The broker wired to a fresh simulator, logging to memory; every part real. Every answer it gives
+ * is recorded, and `close()` fails when one breaks the OpenAPI document the app serves.
+ */
 export async function buildTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const sim = options.simulator ?? (await startSimulator());
   const logs = new MemoryLog();
@@ -72,6 +80,7 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     fallbackDelaysMs: [20, 40],
     ...options.deps,
   });
+  const responses = recordResponses(broker.app);
   return {
     broker,
     sim,
@@ -79,9 +88,11 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     env,
     http: request(broker.app),
     bearer: async (user, claims = {}) => `Bearer ${await signToken({ sub: user, ...claims })}`,
+    responses,
     async close() {
       await broker.close();
       if (options.simulator === undefined) await sim.close();
+      assertConformance(openApiDocument(config), responses);
     },
   };
 }

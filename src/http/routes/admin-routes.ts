@@ -3,6 +3,8 @@ import { AppError } from '../../errors';
 import type { SessionService } from '../../sessions/session-service';
 import type { SessionRecord } from '../../sessions/store';
 import { hasBearerSecret } from '../bearer-secret';
+import { parseAdminSessionsLimit, userId } from '../schemas';
+import type { AdminSessionBody, AdminSessionListBody, TerminatedCountBody } from '../schemas-responses';
 
 export interface AdminRoutesDeps {
   /** Without a token the admin routes do not exist (404 like any unknown route). */
@@ -12,11 +14,9 @@ export interface AdminRoutesDeps {
   beforeAuth: RequestHandler[];
 }
 
-const maxUserIdLength = 256;
-const listLimit = { default: 1_000, max: 10_000 };
 const iso = (ms: number) => new Date(ms).toISOString();
 
-function adminItem(record: SessionRecord) {
+function adminItem(record: SessionRecord): AdminSessionBody {
   return {
     session_id: record.sessionId,
     user_id: record.userId,
@@ -25,14 +25,6 @@ function adminItem(record: SessionRecord) {
     created_at: iso(record.createdAt),
     expires_at: iso(record.expiresAt),
   };
-}
-
-function parseLimit(value: unknown): number {
-  if (value === undefined) return listLimit.default;
-  const limit = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : NaN;
-  if (!(limit >= 1 && limit <= listLimit.max))
-    throw new AppError('invalid-request', `limit must be an integer from 1 to ${listLimit.max}.`);
-  return limit;
 }
 
 /** The operator's kill switch: every live session, and ending all of one user's. */
@@ -48,16 +40,16 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
   const guard = [...deps.beforeAuth, requireAdmin];
 
   router.get('/admin/sessions', ...guard, async (req, res) => {
-    const sessions = await service.listAll(parseLimit(req.query.limit));
-    res.set('Cache-Control', 'no-store').json({ sessions: sessions.map(adminItem) });
+    const sessions = await service.listAll(parseAdminSessionsLimit(req.query.limit));
+    const body: AdminSessionListBody = { sessions: sessions.map(adminItem) };
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.delete('/admin/users/:user/sessions', ...guard, async (req, res) => {
-    const user = req.params.user;
-    if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
-      throw new AppError('not-found', 'No such user.');
-    const terminated = await service.endAllOf(user);
-    res.set('Cache-Control', 'no-store').json({ terminated });
+    const user = userId.safeParse(req.params.user);
+    if (!user.success) throw new AppError('not-found', 'No such user.');
+    const body: TerminatedCountBody = { terminated: await service.endAllOf(user.data) };
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   return router;

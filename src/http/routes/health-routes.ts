@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { AppError } from '../../errors';
 import { storeUnavailable } from '../../sessions/guarded-store';
 import type { SessionStore } from '../../sessions/store';
+import type { LivenessBody, ReadinessBody } from '../schemas-responses';
 
 const readinessTimeoutMs = 1000;
 
@@ -9,7 +10,8 @@ export function healthRoutes(deps: { store: SessionStore; isDraining: () => bool
   const router = Router();
 
   router.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok' });
+    const body: LivenessBody = { status: 'ok' };
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   router.get('/readyz', async (_req, res) => {
@@ -25,7 +27,8 @@ export function healthRoutes(deps: { store: SessionStore; isDraining: () => bool
     } finally {
       clearTimeout(timer);
     }
-    res.set('Cache-Control', 'no-store').json({ status: 'ready', store: deps.store.kind });
+    const body: ReadinessBody = { status: 'ready', store: deps.store.kind };
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   return router;

@@ -13,6 +13,7 @@ import {
 } from '../idempotent-replay';
 import { jsonBody } from '../json-body';
 import { parseCreateSessionBody } from '../schemas';
+import type { CreatedSessionBody, SessionListBody, SessionSummary } from '../schemas-responses';
 
 export interface SessionRoutesDeps {
   service: SessionService;
@@ -31,11 +32,8 @@ export interface SessionRoutesDeps {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 function createdResponse({ record, token }: CreatedSession): StoredResponse {
-  return {
-    status: 201,
-    headers: { Location: `/session/${record.sessionId}` },
-    body: { session_id: record.sessionId, token, expires_at: iso(record.expiresAt) },
-  };
+  const body: CreatedSessionBody = { session_id: record.sessionId, token, expires_at: iso(record.expiresAt) };
+  return { status: 201, headers: { Location: `/session/${record.sessionId}` }, body };
 }
 
 function send(res: Response, response: StoredResponse, replayed: boolean): void {
@@ -44,7 +42,7 @@ function send(res: Response, response: StoredResponse, replayed: boolean): void 
   res.status(response.status).json(response.body);
 }
 
-function listItem(record: SessionRecord) {
+function listItem(record: SessionRecord): SessionSummary {
   return {
     session_id: record.sessionId,
     profile: record.profile,
@@ -104,8 +102,8 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
   router.post('/session/:id/end', ...deps.beforeAuth, ...deps.authenticateFromBody, terminate);
 
   router.get('/sessions', ...guard, async (req, res) => {
-    const sessions = await service.list(userOf(req));
-    res.set('Cache-Control', 'no-store').json({ sessions: sessions.map(listItem) });
+    const body: SessionListBody = { sessions: (await service.list(userOf(req))).map(listItem) };
+    res.set('Cache-Control', 'no-store').json(body);
   });
 
   return router;

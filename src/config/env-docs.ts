@@ -1,0 +1,115 @@
+import type { EnvVar } from './load-config';
+import { ENGINES } from './profiles-file';
+
+export interface EnvDoc {
+  /** What it does, for the README's configuration table. */
+  meaning: string;
+  /** How to show the default when the schema's own (none, a list, a flag) says too little. */
+  default?: string;
+  /** When it is required, if only in some configurations (the schema knows the unconditional case). */
+  required?: string;
+}
+
+const openAiCap = ENGINES['openai-realtime'].maxDurationSeconds.limit;
+
+/**
+ * The meaning of every variable of the environment schema, in the order the README lists them.
+ * Ranges, choices, defaults and whether a variable is always required come from the schema itself;
+ * a variable added to the schema without an entry here does not compile.
+ */
+export const ENV_DOCS = {
+  AVATURN_API_KEY: { meaning: 'Avaturn Live API key' },
+  AUTH_JWT_SECRET: { meaning: 'HS256 shared secret, at least 32 bytes', required: 'this or `AUTH_JWKS_URL`' },
+  AUTH_JWKS_URL: {
+    meaning: "the identity provider's JWKS (RS256, PS256, ES256, EdDSA)",
+    required: 'this or `AUTH_JWT_SECRET`',
+  },
+  AUTH_ISSUER: { meaning: 'checked against `iss` when set', required: 'with `AUTH_JWKS_URL`' },
+  AUTH_AUDIENCE: { meaning: 'checked against `aud` when set', required: 'with `AUTH_JWKS_URL`' },
+  AUTH_USER_CLAIM: { meaning: 'the claim that names the user (a non-empty string, ≤ 256 chars)' },
+  OPENAI_API_KEY: { meaning: 'OpenAI API key' },
+  CARTESIA_API_KEY: { meaning: 'Cartesia API key' },
+  EXTERNAL_ENGINE_SIGNING_KEY: {
+    meaning: 'HS256 key (≥ 32 bytes, not `AUTH_JWT_SECRET`) for the per-session credential of an agent',
+  },
+  PORT: { meaning: 'listen port (`0` picks a free one)' },
+  HOST: { meaning: 'listen address' },
+  LOG_LEVEL: { meaning: 'pino level' },
+  AVATURN_BASE_URL: { meaning: '`/api/v1/sessions` is appended' },
+  OPENAI_BASE_URL: { meaning: '`/realtime/client_secrets` is appended' },
+  CARTESIA_BASE_URL: { meaning: '`/access-token` is appended' },
+  CARTESIA_VERSION: {
+    meaning: '`Cartesia-Version` header (a date); 2026-03-01 is the first with structured errors',
+  },
+  CORS_ORIGINS: {
+    meaning: 'comma-separated exact origins (`scheme://host[:port]`)',
+    default: 'none: no CORS headers',
+  },
+  TRUST_PROXY: {
+    meaning: 'hop count, or a list of IPs/CIDRs/`loopback`/`linklocal`/`uniquelocal`; `true` is refused',
+    default: 'off',
+  },
+  PROFILES_FILE: {
+    meaning:
+      'JSON file of named profiles (below); without it one profile, `default`, from the variables below',
+    default: 'none',
+  },
+  SESSION_ENGINE: { meaning: 'engine of the env-built `default` profile' },
+  OPENAI_REALTIME_MODEL: { meaning: 'the Realtime model' },
+  OPENAI_REALTIME_VOICE: { meaning: 'sent as `session.audio.output.voice`', default: "OpenAI's" },
+  OPENAI_REALTIME_INSTRUCTIONS: { meaning: 'the prompt; stays on the server', default: 'none' },
+  OPENAI_CLIENT_SECRET_TTL_SECONDS: { meaning: 'lifetime of the OpenAI client secret' },
+  CARTESIA_AGENT_ID: {
+    meaning: 'also the default for file profiles that omit `agent_id`',
+    required: 'when `SESSION_ENGINE=cartesia`',
+  },
+  CARTESIA_TOKEN_TTL_SECONDS: { meaning: 'lifetime of the Cartesia access token' },
+  AVATURN_AVATAR_ID: { meaning: 'sent only when set', default: "Avaturn's" },
+  AVATURN_BACKGROUND: { meaning: 'sent only when set', default: "Avaturn's" },
+  AVATURN_RENDER_MODEL: {
+    meaning: 'render preset, sent as `model` only when set',
+    default: "Avaturn's (`delta`)",
+  },
+  SESSION_MAX_DURATION_SECONDS: {
+    meaning: `sent as \`max_duration\`; at most ${openAiCap} for \`openai-realtime\` (see below)`,
+  },
+  SESSION_USER_ABSENT_TIMEOUT_SECONDS: { meaning: 'sent as `user_absent_timeout`' },
+  MAX_SESSIONS_PER_USER: { meaning: 'live sessions one user may hold' },
+  SESSION_LIMIT_POLICY: {
+    meaning: "at the per-user cap: end the user's oldest session, or answer 429 `session-limit`",
+  },
+  MAX_SESSIONS_TOTAL: { meaning: 'live sessions across all users; always rejects', default: '`0` (no cap)' },
+  RATE_LIMIT_PER_MINUTE: { meaning: '`POST /session` per user' },
+  RATE_LIMIT_IP_PER_MINUTE: { meaning: 'authenticated routes per client IP, counted before authentication' },
+  REDIS_URL: {
+    meaning: '`redis://` or `rediss://`; the store shared by replicas',
+    default: 'none (in-process store)',
+    required: 'for more than one replica',
+  },
+  UPSTREAM_TIMEOUT_MS: { meaning: 'per upstream call' },
+  SESSION_CREATE_DEADLINE_MS: { meaning: 'the whole `POST /session`' },
+  SHUTDOWN_DRAIN_MS: { meaning: 'readiness is 503 this long before the server stops accepting' },
+  METRICS_TOKEN: {
+    meaning: 'when set, `/metrics` requires `Authorization: Bearer <token>`',
+    default: 'none',
+  },
+  ADMIN_TOKEN: {
+    meaning:
+      'at least 32 characters; when set, the `/admin` routes exist and require `Authorization: Bearer <token>`',
+    default: 'none: no `/admin` routes',
+  },
+  EVENTS_WEBHOOK_URL: {
+    meaning: 'lifecycle events are delivered here as Standard Webhooks',
+    default: 'none',
+    required: 'with `EVENTS_WEBHOOK_SECRET`',
+  },
+  EVENTS_WEBHOOK_SECRET: {
+    meaning: 'signing secret: `whsec_` and 24 to 64 bytes in base64',
+    required: 'with `EVENTS_WEBHOOK_URL`',
+  },
+  PREMINT_POOL_SIZE: {
+    meaning:
+      'fresh OpenAI client secrets / Cartesia tokens kept ready per profile, so a create waits for one upstream round trip instead of two (see Pre-minted credentials)',
+    default: '`0` (off)',
+  },
+} satisfies Record<EnvVar, EnvDoc>;
