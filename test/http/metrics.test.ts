@@ -39,7 +39,6 @@ describe('GET /metrics after a scripted mix of traffic', () => {
         SESSION_LIMIT_POLICY: 'reject',
         MAX_SESSIONS_TOTAL: '3',
         RATE_LIMIT_PER_MINUTE: '2',
-        UPSTREAM_TIMEOUT_MS: '300',
         EVENTS_WEBHOOK_URL: receiver.url,
         EVENTS_WEBHOOK_SECRET: receiver.secret,
       },
