@@ -84,8 +84,9 @@ async function writeEndless(res: ServerResponse, head: string, onSent: (bytes: n
   const chunk = Buffer.alloc(64 * 1024, 'x');
   const write = (data: Buffer | string) => res.write(data, () => onSent(Buffer.byteLength(data)));
   write(head);
+  const closed = once(res, 'close');
   for (let written = 0; written < endlessLimitBytes && !res.destroyed; written += chunk.length) {
-    if (!write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (!write(chunk)) await Promise.race([once(res, 'drain'), closed]);
   }
   if (!res.destroyed) res.end('"}');
 }
