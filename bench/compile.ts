@@ -1,4 +1,4 @@
-import { readdir, rm } from 'node:fs/promises';
+import { copyFile, readdir, rm } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { build } from 'esbuild';
 
@@ -33,5 +33,7 @@ export async function compileForChildren(): Promise<string> {
     target: 'node22',
     logLevel: 'warning',
   });
+  // The code reads the package's own metadata (its version) from the repository root.
+  await copyFile(join(root, 'package.json'), join(outdir, 'package.json'));
   return outdir;
 }

@@ -129,11 +129,17 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     clock,
     wasPreMinted: premint?.wasPreMinted,
   });
-  const authenticator = createAuthenticator(config.auth, deps.authOptions);
+  const authenticator = createAuthenticator(config.auth, {
+    clock,
+    onJwksFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
+    ...deps.authOptions,
+  });
   const drain = createDrain();
 
   const app = express();
   app.disable('x-powered-by');
+  // Answers are small and mostly no-store: an ETag would cost a hash per response for little use.
+  app.set('etag', false);
   app.use(trackClientGone);
   app.use(requestMetrics(metrics));
   app.set('trust proxy', config.trustProxy);

@@ -5,6 +5,7 @@ import type { AuthConfig } from '../config/types';
 import { AppError } from '../errors';
 import { createJwksFetch, JwksUnavailableError } from './jwks-fetch';
 import { assertDeclaredLength, withBodyErrors } from './json-body';
+import { createVerifiedTokens } from './verified-tokens';
 
 const asymmetricAlgorithms = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 const clockToleranceSeconds = 30;
@@ -22,6 +23,10 @@ export interface AuthenticatorOptions {
   jwksCooldownMs?: number;
   /** How long a failed fetch of the key set is remembered (503 at once meanwhile). */
   jwksFailureCooldownMs?: number;
+  /** Told about every key set fetch (metrics). */
+  onJwksFetch?: (outcome: string) => void;
+  /** Epoch ms for token expiry; injectable so that tests can move time. */
+  clock?: () => number;
 }
 
 export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
@@ -32,7 +37,10 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       timeoutDuration: options.jwksTimeoutMs ?? 2000,
       cooldownDuration: options.jwksCooldownMs ?? 30_000,
       cacheMaxAge: 10 * 60_000,
-      [customFetch]: createJwksFetch({ failureCooldownMs: options.jwksFailureCooldownMs ?? 5000 }),
+      [customFetch]: createJwksFetch({
+        failureCooldownMs: options.jwksFailureCooldownMs ?? 5000,
+        onFetch: options.onJwksFetch,
+      }),
     });
     algorithms = asymmetricAlgorithms;
   } else if (config.secret !== undefined) {
@@ -44,12 +52,16 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
   }
   const unauthenticated = (cause?: unknown) =>
     new AppError('unauthenticated', 'A valid bearer token is required.', { cause });
+  const clock = options.clock ?? Date.now;
+  const verified = createVerifiedTokens({ clock });
 
   return {
     async authenticate(authorization) {
       const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? '');
       const token = match?.[1];
       if (token === undefined || token.length > maxTokenLength) throw unauthenticated();
+      const known = verified.userOf(token);
+      if (known !== undefined) return known;
       let payload;
       try {
         // jose takes a key or a key resolver; the union is fine at run time.
@@ -59,6 +71,7 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
           audience: config.audience,
           requiredClaims: ['exp', config.userClaim],
           clockTolerance: clockToleranceSeconds,
+          currentDate: new Date(clock()),
         }));
       } catch (err) {
         if (err instanceof JwksUnavailableError) {
@@ -72,6 +85,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       const user = payload[config.userClaim];
       if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
         throw unauthenticated();
+      // `exp` is required above, so it is a number here.
+      verified.remember(token, user, ((payload.exp as number) + clockToleranceSeconds) * 1000);
       return user;
     },
   };

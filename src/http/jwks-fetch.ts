@@ -19,15 +19,24 @@ export interface JwksFetchOptions {
   failureCooldownMs: number;
   maxBytes?: number;
   clock?: () => number;
+  /** Told about every fetch: `ok`, or why it failed (metrics). Not for fetches skipped in a cooldown. */
+  onFetch?: (outcome: 'ok' | 'timeout' | 'unreachable' | 'status' | 'too-large' | 'malformed') => void;
 }
 
-class JwksFailure extends Error {}
+class JwksFailure extends Error {
+  constructor(
+    message: string,
+    readonly outcome: 'status' | 'too-large' | 'malformed',
+  ) {
+    super(message);
+  }
+}
 
 /** Reads at most `maxBytes`, cancelling the body (and so the connection) past that. */
 async function readCapped(res: Response, maxBytes: number): Promise<string> {
   if (Number(res.headers.get('content-length') ?? 0) > maxBytes) {
     await res.body?.cancel();
-    throw new JwksFailure('body over the size cap');
+    throw new JwksFailure('body over the size cap', 'too-large');
   }
   const reader = res.body?.getReader();
   if (reader === undefined) return '';
@@ -37,7 +46,7 @@ async function readCapped(res: Response, maxBytes: number): Promise<string> {
     size += next.value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
-      throw new JwksFailure('body over the size cap');
+      throw new JwksFailure('body over the size cap', 'too-large');
     }
     chunks.push(next.value);
   }
@@ -49,7 +58,7 @@ function parseKeySet(text: string): void {
     // A malformed set as a whole is the endpoint's failure; a malformed key in it is the token's.
     createLocalJWKSet(JSON.parse(text));
   } catch {
-    throw new JwksFailure('not a JSON Web Key Set');
+    throw new JwksFailure('not a JSON Web Key Set', 'malformed');
   }
 }
 
@@ -60,6 +69,7 @@ function parseKeySet(text: string): void {
  */
 export function createJwksFetch(options: JwksFetchOptions): FetchImplementation {
   const { failureCooldownMs, maxBytes = maxJwksBytes, clock = Date.now } = options;
+  const report = options.onFetch ?? (() => undefined);
   let failedAt = Number.NEGATIVE_INFINITY;
   return async (url, init) => {
     const sinceFailure = clock() - failedAt;
@@ -69,10 +79,11 @@ export function createJwksFetch(options: JwksFetchOptions): FetchImplementation 
       const res = await fetch(url, init);
       if (res.status !== 200) {
         await res.body?.cancel();
-        throw new JwksFailure(`status ${res.status}`);
+        throw new JwksFailure(`status ${res.status}`, 'status');
       }
       const text = await readCapped(res, maxBytes);
       parseKeySet(text);
+      report('ok');
       return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
     } catch (cause) {
       failedAt = clock();
@@ -81,6 +92,7 @@ export function createJwksFetch(options: JwksFetchOptions): FetchImplementation 
         : cause instanceof JwksFailure
           ? cause.message
           : 'unreachable';
+      report(init.signal.aborted ? 'timeout' : cause instanceof JwksFailure ? cause.outcome : 'unreachable');
       throw new JwksUnavailableError(reason, failureCooldownMs, { cause });
     }
   };

@@ -387,6 +387,8 @@ describe('authentication with a JWKS (AUTH_JWKS_URL)', () => {
     );
     expect(parallel.map((res) => res.status)).toEqual(Array(8).fill(200));
     expect(jwks.hits()).toBe(1);
+    const metrics = (await app.http.get('/metrics')).text;
+    expect(metrics).toContain('avaturn_broker_jwks_fetches_total{outcome="ok"} 1');
   });
 
   it('does not refetch the key set for each unknown kid: at most once per cooldown', async () => {
@@ -475,6 +477,9 @@ describe('authentication with a JWKS (AUTH_JWKS_URL)', () => {
     it('POST /session › answers 503 upstream-unavailable like any other JWKS outage, and calls no upstream', async () => {
       const res = await expectJwksOutage('fail');
       expect(res.text).not.toContain('identity provider is down');
+      expect((await t!.http.get('/metrics')).text).toContain(
+        'avaturn_broker_jwks_fetches_total{outcome="status"} 1',
+      );
     });
   });
 

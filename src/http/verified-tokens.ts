@@ -1,0 +1,44 @@
+import { createHash } from 'node:crypto';
+
+export interface VerifiedTokensOptions {
+  /** Entries kept at most; the least recently verified go first. */
+  maxEntries?: number;
+  /** How long a verification is trusted at most, so that a key withdrawn from the JWKS stops counting. */
+  maxAgeMs?: number;
+  clock?: () => number;
+}
+
+/**
+ * Tokens verified lately. A browser sends one token with each call (create, list, end), and
+ * checking its signature again each time is most of what authentication costs. An entry holds the
+ * user the token names until the token would be refused anyway (its `exp`, with the tolerance the
+ * verification allows) and at most `maxAgeMs`. Keys are the token's SHA-256, so memory stays small
+ * whatever the tokens' size; only successful verifications are kept.
+ */
+export function createVerifiedTokens(options: VerifiedTokensOptions = {}) {
+  const { maxEntries = 10_000, maxAgeMs = 60_000, clock = Date.now } = options;
+  const entries = new Map<string, { userId: string; until: number }>();
+  const keyOf = (token: string) => createHash('sha256').update(token).digest('base64');
+
+  return {
+    userOf(token: string): string | undefined {
+      const key = keyOf(token);
+      const entry = entries.get(key);
+      if (entry === undefined) return undefined;
+      if (entry.until <= clock()) {
+        entries.delete(key);
+        return undefined;
+      }
+      return entry.userId;
+    },
+    /** `refusedAfterMs`: when the verification would first refuse the token (epoch ms). */
+    remember(token: string, userId: string, refusedAfterMs: number): void {
+      const until = Math.min(refusedAfterMs, clock() + maxAgeMs);
+      if (until <= clock()) return;
+      const key = keyOf(token);
+      entries.delete(key);
+      entries.set(key, { userId, until });
+      if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+  };
+}
