@@ -1,3 +1,4 @@
+import '../src/node-version';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../src/config/load-config';
