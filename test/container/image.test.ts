@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { defaultSimKeys } from '../../src/simulator';
 import type { SimLedger } from '../../src/simulator/types';
 import { signToken, testJwtSecret } from '../helpers/build-test-app';
@@ -99,6 +100,78 @@ describe('the image built from the Dockerfile', () => {
       `image ${(image.Size / 1e6).toFixed(0)} MB, base ${(base.Size / 1e6).toFixed(0)} MB, added ${(added / 1e6).toFixed(0)} MB\n`,
     );
     expect(added).toBeLessThanOrEqual(150e6);
+  });
+});
+
+describe('the build context, as .dockerignore leaves it', () => {
+  it('holds the sources the Dockerfile copies, and no .git, node_modules, .env, dist, test-output or bench results', async () => {
+    const context = mkdtempSync(join(tmpdir(), 'avaturn-context-'));
+    const probe = `localhost/avaturn-broker-context:${runId}`;
+    const kept = [
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+      'tsconfig.build.json',
+      'tsconfig.demo.json',
+      'src/server.ts',
+      'scripts/demo.ts',
+      'examples/web/index.html',
+    ];
+    const left = [
+      '.git/HEAD',
+      '.env',
+      '.env.production',
+      'node_modules/x/index.js',
+      'examples/web/node_modules/y.js',
+      'dist/server.js',
+      'test-output/run.log',
+      'bench/results/latest.json',
+      '.tools/node',
+      'coverage/lcov.info',
+      'test/http/auth.test.ts',
+      'deploy/kubernetes/secret.example.yaml',
+      'src/.env',
+      'npm-debug.log',
+    ];
+    try {
+      for (const file of [...kept, ...left]) {
+        mkdirSync(dirname(join(context, file)), { recursive: true });
+        writeFileSync(join(context, file), 'probe');
+      }
+      copyFileSync(join(repoRoot, '.dockerignore'), join(context, '.dockerignore'));
+      writeFileSync(join(context, 'Dockerfile.probe'), `FROM ${baseImage()}\nCOPY . /context\n`);
+      const engineArgs = current.kind === 'podman' ? ['--pull=never'] : [];
+      await runOk(current.cli, [
+        'build',
+        ...engineArgs,
+        '-f',
+        join(context, 'Dockerfile.probe'),
+        '-t',
+        probe,
+        context,
+      ]);
+      const listed = await runOk(current.cli, [
+        'run',
+        '--rm',
+        '--no-healthcheck',
+        '--entrypoint',
+        'find',
+        probe,
+        '/context',
+        '-type',
+        'f',
+      ]);
+      expect(
+        listed
+          .trim()
+          .split('\n')
+          .map((path) => path.replace('/context/', ''))
+          .sort(),
+      ).toEqual([...kept].sort());
+    } finally {
+      rmSync(context, { recursive: true, force: true });
+      await run(current.cli, ['rmi', '-f', probe]);
+    }
   });
 });
 
