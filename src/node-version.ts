@@ -22,8 +22,8 @@ export function isNodeRecentEnough(version: string, minimum = MINIMUM_NODE_VERSI
 export function oldNodeMessage(version: string): string {
   return (
     `avaturn-broker needs Node.js ${MINIMUM_NODE_VERSION} or newer, but this is Node.js ${version}: ` +
-    'run it through an npm script after `npm ci` (they use the Node 22 from the `node` devDependency), ' +
-    'or install Node.js 22 (see .nvmrc).\n'
+    'install Node.js 22 (see .nvmrc), or run `npm ci` and then npm scripts, which use the Node 22 ' +
+    'of the `node` devDependency.\n'
   );
 }
 

@@ -100,6 +100,29 @@ describe('the image built from the Dockerfile', () => {
       `image ${(image.Size / 1e6).toFixed(0)} MB, base ${(base.Size / 1e6).toFixed(0)} MB, added ${(added / 1e6).toFixed(0)} MB\n`,
     );
     expect(added).toBeLessThanOrEqual(150e6);
+    const stated = Number(
+      /adds \*\*(\d+) MB\*\*/.exec(readFileSync(join(repoRoot, 'README.md'), 'utf8'))?.[1],
+    );
+    expect(Math.abs(added / 1e6 - stated)).toBeLessThanOrEqual(10);
+  });
+
+  it('holds every entry point the README and docker-compose.yml start with node', async () => {
+    const named = ['README.md', 'docker-compose.yml'].flatMap((file) =>
+      [...readFileSync(join(repoRoot, file), 'utf8').matchAll(/node,? (dist\/[\w./-]+\.js)/g)].map(
+        (m) => m[1]!,
+      ),
+    );
+    const entries = [...new Set(named)].sort();
+    expect(entries).toEqual(
+      ['dist/demo/scripts/demo-app.js', 'dist/server.js', 'dist/simulator/main.js'].sort(),
+    );
+    const missing = await inImage([
+      'node',
+      '-e',
+      'console.log(JSON.stringify(process.argv.slice(1).filter((f) => !require("fs").existsSync(f))))',
+      ...entries,
+    ]);
+    expect(JSON.parse(missing)).toEqual([]);
   });
 });
 
