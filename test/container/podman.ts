@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { baseImage, repoRoot, runOk, waitFor } from './engine';
+import { baseImage, repoRoot, run, runOk, waitFor } from './engine';
 
 /**
  * Rootful podman with all of its state in one private folder (images are cached there between
@@ -126,6 +126,8 @@ export async function startPodman(state: string): Promise<Podman> {
     stop: async () => {
       await stopService(service);
       rmSync(socket, { force: true });
+      // Every change of the sources leaves the previous build's layers behind; keep a day's worth as cache.
+      await run('podman', ['image', 'prune', '-f', '--filter', 'until=24h'], { env: withEnv() });
     },
   };
 }

