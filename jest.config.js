@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // The container check builds and runs images: `npm run test:container`, with its own config.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/container/'],
+  globalSetup: '<rootDir>/test/helpers/require-recent-node.ts',
   transform: {
     '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
   },

@@ -1,3 +1,4 @@
+import '../src/node-version';
 import { mkdir, readdir } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';

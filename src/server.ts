@@ -1,3 +1,4 @@
+import './node-version';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, loadConfig } from './config/load-config';

@@ -8,6 +8,8 @@ export interface DemoIdpOptions {
   /** The page's origin: the only one allowed to ask for tokens from a browser. */
   pageOrigin: string;
   audience: string;
+  /** The `iss` of every token; by default the URL it listens on. Behind a published port, the outside URL. */
+  issuer?: string;
   tokenTtlSeconds?: number;
 }
 
@@ -76,7 +78,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
   });
 
   const listening = await listen(app, options.port, options.host);
-  issuer = listening.url;
+  issuer = options.issuer ?? listening.url;
   return {
     url: listening.url,
     issuer,

@@ -1,7 +1,7 @@
-import { basename, join } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import express from 'express';
 import { listen } from './listen';
+import { loadPageAssets, webRoot } from './page-bundle';
 
 /** What `examples/web` reads from `/config.json`; it holds no secret. */
 export interface PageConfig {
@@ -19,29 +19,8 @@ export interface PageServerOptions {
   config: () => PageConfig;
 }
 
-export const webRoot = join(__dirname, '..', '..', 'examples', 'web');
-
-/** Bundles the page's TypeScript in memory: no build output is ever written or committed. */
-async function bundlePage(): Promise<Map<string, Uint8Array>> {
-  const result = await build({
-    entryPoints: [join(webRoot, 'main.ts')],
-    bundle: true,
-    format: 'esm',
-    // The Avaturn SDK is only loaded when real media is wanted.
-    splitting: true,
-    outdir: join(webRoot, 'assets'),
-    write: false,
-    platform: 'browser',
-    target: 'es2022',
-    minify: true,
-    sourcemap: 'linked',
-    logLevel: 'silent',
-  });
-  return new Map(result.outputFiles.map((file) => [`/assets/${basename(file.path)}`, file.contents]));
-}
-
 export async function startPageServer(options: PageServerOptions) {
-  const assets = await bundlePage();
+  const assets = await loadPageAssets();
   const app = express();
   app.disable('x-powered-by');
   app.use((_req, res, next) => {

@@ -39,7 +39,8 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
-const audience = 'avaturn-broker-demo';
+/** The demo IdP's `aud`; docker-compose.yml's demo broker names it too. */
+export const demoAudience = 'avaturn-broker-demo';
 
 /** Everything `npm run demo` runs: simulator, demo IdP, broker and example page, wired together. */
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
@@ -65,14 +66,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     });
     stops.push(page.close);
 
-    const idp = await startDemoIdp({ port: ports.idp, host, pageOrigin: page.url, audience });
+    const idp = await startDemoIdp({ port: ports.idp, host, pageOrigin: page.url, audience: demoAudience });
     stops.push(idp.close);
 
     const config = loadConfig({
       ...brokerEnvFor(sim),
       AUTH_JWKS_URL: idp.jwksUrl,
       AUTH_ISSUER: idp.issuer,
-      AUTH_AUDIENCE: audience,
+      AUTH_AUDIENCE: demoAudience,
       CORS_ORIGINS: page.url,
       HOST: host,
       PORT: String(await choosePort(ports.broker, host)),

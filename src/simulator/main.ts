@@ -1,6 +1,7 @@
+import '../node-version';
 import { startSimulator } from './server';
 
-/** Runs the simulator on its own, for local demos: `tsx src/simulator/main.ts`. */
+/** Runs the simulator on its own: `npm run simulator`, or `node dist/simulator/main.js` in the image. */
 async function main(): Promise<void> {
   const env = process.env;
   const sim = await startSimulator({
