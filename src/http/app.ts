@@ -129,8 +129,8 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     clock,
     wasPreMinted: premint?.wasPreMinted,
   });
+  // Tokens come from the identity provider and expire by wall time, not by the app's clock.
   const authenticator = createAuthenticator(config.auth, {
-    clock,
     onJwksFetch: (outcome) => metrics.jwksFetches.inc({ outcome }),
     ...deps.authOptions,
   });

@@ -25,7 +25,7 @@ export interface AuthenticatorOptions {
   jwksFailureCooldownMs?: number;
   /** Told about every key set fetch (metrics). */
   onJwksFetch?: (outcome: string) => void;
-  /** Epoch ms for token expiry; injectable so that tests can move time. */
+  /** Epoch ms for token expiry (wall time by default); injectable so that tests can move time. */
   clock?: () => number;
 }
 

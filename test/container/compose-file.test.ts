@@ -108,7 +108,7 @@ describe('docker-compose.yml', () => {
 
   it('gives the broker longer than its drain and shutdown budget to stop', () => {
     const grace = Number(/^(\d+)s$/.exec(compose.services.broker?.stop_grace_period ?? '')?.[1]);
-    expect(grace).toBeGreaterThan(defaultDrainSeconds() + shutdownBudgetSeconds);
+    expect(grace).toBeGreaterThan(defaultDrainSeconds() + shutdownBudgetSeconds());
   });
 
   it('has a demo profile wired to the simulator and the demo identity provider, needing no .env', () => {

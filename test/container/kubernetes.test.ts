@@ -109,7 +109,7 @@ describe('deploy/kubernetes', () => {
   it('gives a pod longer than the drain plus the shutdown budget to stop', () => {
     const drainMs = Number(container.env.find((v) => v.name === 'SHUTDOWN_DRAIN_MS')?.value);
     expect(drainMs).toBeGreaterThan(0);
-    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(drainMs / 1000 + shutdownBudgetSeconds);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(drainMs / 1000 + shutdownBudgetSeconds());
   });
 
   it('runs as the image user, non-root, read-only, without capabilities or privilege escalation', () => {
@@ -131,7 +131,15 @@ describe('deploy/kubernetes', () => {
   it('takes every key and the Redis URL from the Secret, whose example holds placeholders only', () => {
     const fromSecret = container.env.filter((v) => v.valueFrom?.secretKeyRef !== undefined);
     expect(fromSecret.map((v) => v.name).sort()).toEqual(
-      ['AVATURN_API_KEY', 'CARTESIA_API_KEY', 'METRICS_TOKEN', 'OPENAI_API_KEY', 'REDIS_URL'].sort(),
+      [
+        'ADMIN_TOKEN',
+        'AVATURN_API_KEY',
+        'CARTESIA_API_KEY',
+        'EXTERNAL_ENGINE_SIGNING_KEY',
+        'METRICS_TOKEN',
+        'OPENAI_API_KEY',
+        'REDIS_URL',
+      ].sort(),
     );
     for (const { name, valueFrom } of fromSecret) {
       expect(valueFrom?.secretKeyRef).toMatchObject({ name: secret.metadata.name, key: name });

@@ -38,7 +38,7 @@ describe('the verified-token cache', () => {
 describe('authentication with a token seen before', () => {
   it('accepts it again, and refuses it once it has expired, as for a token never seen', async () => {
     let ahead = 0;
-    const t = await buildTestApp({ deps: { clock: () => Date.now() + ahead } });
+    const t = await buildTestApp({ deps: { authOptions: { clock: () => Date.now() + ahead } } });
     try {
       const token = `Bearer ${await signToken({ sub: 'alice' }, undefined, '1m')}`;
       expect((await t.http.get('/sessions').set('Authorization', token)).status).toBe(200);
