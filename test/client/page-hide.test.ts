@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { signToken } from '../helpers/build-test-app';
 import { useBrowserWorld } from '../helpers/browser-world';
-import { eventually } from '../helpers/serve';
+import { eventually } from '../helpers/waiting';
 
 describe('the client in headless Chromium, calling the broker from another origin', () => {
   const world = useBrowserWorld(join(__dirname, 'pages', 'page-hide-page.ts'), {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Page, Request, Route } from 'playwright-core';
 import { signToken } from '../helpers/build-test-app';
 import { useBrowserWorld } from '../helpers/browser-world';
-import { eventually } from '../helpers/serve';
+import { eventually } from '../helpers/waiting';
 
 describe('useAvaturnSession under React StrictMode, in headless Chromium against the real broker', () => {
   const world = useBrowserWorld(join(__dirname, 'pages', 'hook-page.ts'));

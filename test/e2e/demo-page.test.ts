@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startDemo, type RunningDemo } from '../../scripts/demo/start-demo';
 import { launchChromium } from '../helpers/chromium';
-import { eventually } from '../helpers/serve';
+import { eventually } from '../helpers/waiting';
 
 const outputDir = join(__dirname, '..', '..', 'test-output');
 

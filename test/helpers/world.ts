@@ -4,6 +4,9 @@ import { Redis } from 'ioredis';
 import { createRedisStore } from '../../src/sessions/redis-store';
 import { buildTestApp, type TestApp, type TestAppOptions } from './build-test-app';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
+import { eventually } from './waiting';
+
+export { eventually, sleep } from './waiting';
 
 export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const storeKinds = ['memory', 'redis'] as const;
@@ -52,21 +55,6 @@ export async function buildWorld(
       await admin.quit();
     },
   };
-}
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-export async function eventually(check: () => void | Promise<void>, timeoutMs = 5_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await sleep(25);
-    }
-  }
 }
 
 /**

@@ -1,21 +1,7 @@
 import { request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function eventually(check: () => void, timeoutMs = 3000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      check();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await sleep(25);
-    }
-  }
-}
+import { eventually, sleep } from '../helpers/waiting';
 
 describe('POST /session with an Idempotency-Key', () => {
   let t: TestApp;

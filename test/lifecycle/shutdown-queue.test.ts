@@ -1,46 +1,15 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { createRedisStore } from '../../src/sessions/redis-store';
 import type { SessionStore } from '../../src/sessions/store';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { signToken, testJwtSecret } from '../helpers/build-test-app';
 import { eventually } from '../helpers/world';
+import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process';
 
-const root = resolve(__dirname, '../..');
-const tsx = resolve(root, 'node_modules/.bin/tsx');
 /** A Redis database of its own: the broker process uses its default key prefix. */
 const redisUrl = `${(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').replace(/\/\d*$/, '')}/13`;
 const drainMs = 500;
-
-interface BrokerProcess {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; at: number }>;
-}
-
-function startBroker(env: Record<string, string>): Promise<BrokerProcess> {
-  const child = spawn(tsx, ['src/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; at: number }>((done) =>
-    child.on('exit', (code) => done({ code, at: Date.now() })),
-  );
-  return new Promise((ready, fail) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /"url":"([^"]+)"/.exec(stdout);
-      if (match) ready({ child, url: match[1]!, exited });
-    });
-    void exited.then(({ code }) => fail(new Error(`broker exited early with ${code}: ${stderr}`)));
-  });
-}
 
 /** A request through a keep-alive agent, as a browser sends it; resolves the status and Connection. */
 function send(agent: Agent, url: string, method: string, user: string) {
@@ -98,7 +67,7 @@ describe('SIGTERM on Redis with keep-alive clients, a create in flight and a ter
       SHUTDOWN_DRAIN_MS: String(drainMs),
       UPSTREAM_TIMEOUT_MS: '2000',
     };
-    const first = await startBroker(env);
+    const first = await startBrokerProcess(env);
     running.push(first);
     const agent = new Agent({ keepAlive: true });
 
@@ -137,7 +106,7 @@ describe('SIGTERM on Redis with keep-alive clients, a create in flight and a ter
     expect(await store.queueDepth()).toEqual({ terminate: 1, event: 0 });
 
     sim.clearFaults();
-    const second = await startBroker(env);
+    const second = await startBrokerProcess(env);
     running.push(second);
     await eventually(async () => {
       expect(sim.ledger().sessions.find((s) => s.sessionId === doomedId)).toMatchObject({ state: 'ended' });

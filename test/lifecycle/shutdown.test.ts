@@ -1,41 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
-import { resolve } from 'node:path';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { signToken, testJwtSecret } from '../helpers/build-test-app';
-
-const root = resolve(__dirname, '../..');
-const tsx = resolve(root, 'node_modules/.bin/tsx');
-
-interface Broker {
-  child: ChildProcess;
-  url: string;
-  exited: Promise<{ code: number | null; at: number }>;
-  stderr: () => string;
-}
-
-function startBroker(env: Record<string, string>): Promise<Broker> {
-  const child = spawn(tsx, ['src/server.ts'], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<{ code: number | null; at: number }>((done) =>
-    child.on('exit', (code) => done({ code, at: Date.now() })),
-  );
-  return new Promise((ready, fail) => {
-    child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = /"url":"([^"]+)"/.exec(stdout);
-      if (match) ready({ child, url: match[1]!, exited, stderr: () => stderr });
-    });
-    void exited.then(({ code }) => fail(new Error(`broker exited early with ${code}: ${stderr}`)));
-  });
-}
+import { repoRoot, startBrokerProcess, tsxBin } from '../helpers/broker-process';
 
 interface Answer {
   status: number;
@@ -74,7 +42,7 @@ describe('the broker process', () => {
 
   describe('on SIGTERM', () => {
     it('turns readiness 503 at once, finishes in-flight requests, stops accepting after the drain delay and exits 0', async () => {
-      const broker = await startBroker({ ...env(), SHUTDOWN_DRAIN_MS: '800' });
+      const broker = await startBrokerProcess({ ...env(), SHUTDOWN_DRAIN_MS: '800' });
       expect((await fetch(`${broker.url}/readyz`)).status).toBe(200);
       sim.inject({ route: 'avaturn.create', latencyMs: 600 });
       const inFlight = fetch(`${broker.url}/session`, {
@@ -104,7 +72,7 @@ describe('the broker process', () => {
 
     it('with keep-alive clients and a preconnected socket › closes idle sockets at once, answers in-flight requests with Connection: close, and exits 0 soon after the drain', async () => {
       const drainMs = 800;
-      const broker = await startBroker({ ...env(), SHUTDOWN_DRAIN_MS: String(drainMs) });
+      const broker = await startBrokerProcess({ ...env(), SHUTDOWN_DRAIN_MS: String(drainMs) });
       // One client holds idle keep-alive sockets, another has a request in flight on its own.
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
       const busyAgent = new Agent({ keepAlive: true });
@@ -156,7 +124,7 @@ describe('the broker process', () => {
     }, 30_000);
 
     it('exits at once on a second signal', async () => {
-      const broker = await startBroker({ ...env(), SHUTDOWN_DRAIN_MS: '30000' });
+      const broker = await startBrokerProcess({ ...env(), SHUTDOWN_DRAIN_MS: '30000' });
       broker.child.kill('SIGTERM');
       await new Promise((r) => setTimeout(r, 200));
       const secondAt = Date.now();
@@ -169,8 +137,8 @@ describe('the broker process', () => {
 
   describe('with missing or invalid configuration', () => {
     it('exits non-zero naming every bad variable and printing no value', async () => {
-      const child = spawn(tsx, ['src/server.ts'], {
-        cwd: root,
+      const child = spawn(tsxBin, ['src/server.ts'], {
+        cwd: repoRoot,
         env: {
           PATH: process.env.PATH,
           AUTH_JWT_SECRET: 'short-secret-value',
