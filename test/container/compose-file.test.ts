@@ -35,9 +35,12 @@ const services = Object.entries(compose.services);
 
 /** The value a `${VAR:-default}` takes when VAR is unset, as Compose interpolates it. */
 const withDefaults = (value: string) => value.replace(/\$\{[A-Z0-9_]+:-([^}]*)\}/g, '$1');
+/** The broker's variables in .env.example (COMPOSE_PROFILES is Compose's own). */
 const envExampleVariables = [
   ...readFileSync(join(repoRoot, '.env.example'), 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm),
-].map((m) => m[1]!);
+]
+  .map((m) => m[1]!)
+  .filter((name) => name !== 'COMPOSE_PROFILES');
 
 describe('docker-compose.yml', () => {
   it('is valid against the Compose Specification schema', () => {
@@ -90,6 +93,11 @@ describe('docker-compose.yml', () => {
       ]);
       expect([name, service.read_only, service.cap_drop]).toEqual([name, true, ['ALL']]);
     }
+  });
+
+  it('starts the broker by plain `up` once .env is copied from .env.example', () => {
+    expect(compose.services.broker?.profiles).toEqual(['broker']);
+    expect(readFileSync(join(repoRoot, '.env.example'), 'utf8')).toMatch(/^COMPOSE_PROFILES=broker$/m);
   });
 
   it('passes every variable of .env.example to the broker, from .env or the shell', () => {
