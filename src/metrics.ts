@@ -12,9 +12,8 @@ export interface MetricSources {
 export const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
 export type CircuitState = (typeof CIRCUIT_STATES)[number];
 
-/** Why a request was turned away before anything was spent. */
-export const REJECTION_REASONS = ['rate-ip', 'rate-user', 'user-cap', 'global-cap'] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
+/** Why a request was turned away before anything was spent: the rejections metric's labels. */
+export type RejectionReason = 'rate-ip' | 'rate-user' | 'user-cap' | 'global-cap';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const lifetimeBuckets = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400];
@@ -29,8 +28,17 @@ export function createMetrics(sources: MetricSources) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'avaturn_broker_' });
   const registers = [registry];
+  const rejections = new Counter({
+    name: 'avaturn_broker_rejections_total',
+    help: 'Requests turned away by a limit: per-IP or per-user rate, per-user or global session cap.',
+    labelNames: ['reason'] as const,
+    registers,
+  });
   return {
     registry,
+    countRejection(reason: RejectionReason): void {
+      rejections.inc({ reason });
+    },
     httpDuration: new Histogram({
       name: 'avaturn_broker_http_request_duration_seconds',
       help: 'HTTP requests by route pattern (unmatched for unknown routes), method and status.',
@@ -55,12 +63,6 @@ export function createMetrics(sources: MetricSources) {
           for (const state of CIRCUIT_STATES) this.set({ upstream, state }, state === current ? 1 : 0);
         }
       },
-    }),
-    rejections: new Counter({
-      name: 'avaturn_broker_rejections_total',
-      help: 'Requests turned away by a limit: per-IP or per-user rate, per-user or global session cap.',
-      labelNames: ['reason'] as const,
-      registers,
     }),
     sessionsCreated: new Counter({
       name: 'avaturn_broker_sessions_created_total',

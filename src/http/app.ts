@@ -175,7 +175,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     res.json(document);
   });
   const ipLimit = ipRateLimit(store, config.limits.rateLimitIpPerMinute, () =>
-    metrics.rejections.inc({ reason: 'rate-ip' }),
+    metrics.countRejection('rate-ip'),
   );
   app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [ipLimit] }));
   app.use(
@@ -186,9 +186,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       authenticate: requireUser(authenticator),
       authenticateFromBody: requireUserFromTextBody(authenticator),
       createLimit: [
-        userRateLimit(store, config.limits.rateLimitPerMinute, () =>
-          metrics.rejections.inc({ reason: 'rate-user' }),
-        ),
+        userRateLimit(store, config.limits.rateLimitPerMinute, () => metrics.countRejection('rate-user')),
       ],
       bodyLimitBytes: config.bodyLimitBytes,
       pendingIdempotencyTtlMs: config.timeouts.sessionCreateDeadlineMs + 30_000,

@@ -7,7 +7,7 @@ import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
-import { sessionCreated, type LifecycleEvents } from './lifecycle-events';
+import { sessionCreated, type LifecycleEvent, type LifecycleEvents } from './lifecycle-events';
 import type { SessionRecord, SessionStore } from './store';
 import type { Terminations } from './terminations';
 import { untilAborted } from './until-aborted';
@@ -115,7 +115,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       throw err;
     });
     if (!reserved.ok) {
-      metrics.rejections.inc({ reason: reserved.reason });
+      metrics.countRejection(reserved.reason);
       throw sessionLimit(reserved.reason);
     }
 
@@ -123,6 +123,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     let registering: Promise<void> | undefined;
     let token: string;
     let preminted: boolean;
+    let createdEvent: LifecycleEvent;
     try {
       await endVictims(reserved.victims, deadline);
       const engine = await minter.mint(profile, { userId, signal: stillWanted });
@@ -137,7 +138,8 @@ export function createSessionService(deps: SessionServiceDeps) {
         });
       created = recordOf(session.sessionId, profile, userId);
       token = session.token;
-      registering = store.commit(reservationId, created, events.outbox(sessionCreated(created, clock())));
+      createdEvent = sessionCreated(created, clock());
+      registering = store.commit(reservationId, created, events.outbox(createdEvent));
       await untilAborted(registering, deadline);
     } catch (err) {
       const orphan = created;
@@ -155,7 +157,7 @@ export function createSessionService(deps: SessionServiceDeps) {
       { engine: profile.engine.type, preminted: String(preminted) },
       (clock() - started) / 1000,
     );
-    events.log(sessionCreated(created, clock()));
+    events.log(createdEvent);
     handOver(created, input);
     return { record: created, token };
   }
