@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-test-app';
 import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { buildWorld, eventually, sleep, type World } from '../helpers/world';
 
@@ -19,14 +19,7 @@ function webhookEnv(receiver: WebhookReceiver): Record<string, string> {
   };
 }
 
-async function create(t: TestApp, user: string) {
-  const res = await t.http
-    .post('/session')
-    .set('Authorization', await t.bearer(user))
-    .send({});
-  expect(res.status).toBe(201);
-  return res.body.session_id as string;
-}
+const create = createSessionFor;
 
 /** One line per event: `<session> <type> <reason>`, in the order each session's events arrived. */
 function perSession(events: ReceivedEvent[]): Record<string, string[]> {

@@ -97,6 +97,16 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+/** Creates a session for `user` through POST /session, failing loudly unless it is a 201; its id. */
+export async function createSessionFor(t: TestApp, user: string): Promise<string> {
+  const res = await t.http
+    .post('/session')
+    .set('Authorization', await t.bearer(user))
+    .send({});
+  expect(res.status).toBe(201);
+  return res.body.session_id as string;
+}
+
 export function expectProblem(
   res: Pick<request.Response, 'status' | 'headers' | 'body'>,
   status: number,

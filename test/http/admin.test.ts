@@ -1,16 +1,9 @@
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, createSessionFor, expectProblem, type TestApp } from '../helpers/build-test-app';
 import { buildWorld, expectAccountedFor, sleep, storeKinds, type World } from '../helpers/world';
 
 const adminToken = 'admin-token-that-is-long-enough-0123456789';
 
-async function create(t: TestApp, user: string) {
-  const res = await t.http
-    .post('/session')
-    .set('Authorization', await t.bearer(user))
-    .send({});
-  expect(res.status).toBe(201);
-  return res.body.session_id as string;
-}
+const create = createSessionFor;
 
 describe('the admin routes without ADMIN_TOKEN', () => {
   it('do not exist: 404 not-found, whatever the caller sends', async () => {

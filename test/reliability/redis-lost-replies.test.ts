@@ -6,6 +6,12 @@ import { buildWorld, expectAccountedFor, type World } from '../helpers/world';
 const reserveCommand = 'replace-oldest';
 const commitCommand = '"sessionId"';
 
+/** What can happen to a reply: late past the command timeout, or lost with its connection. */
+const replyFaults = [
+  ['slower than the command timeout', { action: 'delay', ms: 1_300 }],
+  ['lost with the connection', { action: 'cut' }],
+] as const;
+
 async function create(t: TestApp, user = 'alice') {
   return t.http
     .post('/session')
@@ -34,10 +40,7 @@ describe('Redis replies lost or late during a create (through a relay)', () => {
     world.proxy!.faultNext(fault);
   }
 
-  describe.each([
-    ['slower than the command timeout', { action: 'delay', ms: 1_300 } as const],
-    ['lost with the connection', { action: 'cut' } as const],
-  ])('when the reserve reply is %s', (_name, fault) => {
+  describe.each(replyFaults)('when the reserve reply is %s', (_name, fault) => {
     it('retries the same reservation, ends the replaced session, and answers 201 with the new one listed', async () => {
       const old = await create(t);
       expect(old.status).toBe(201);
@@ -53,10 +56,7 @@ describe('Redis replies lost or late during a create (through a relay)', () => {
     });
   });
 
-  describe.each([
-    ['slower than the command timeout', { action: 'delay', ms: 1_300 } as const],
-    ['lost with the connection', { action: 'cut' } as const],
-  ])('when the commit reply is %s', (_name, fault) => {
+  describe.each(replyFaults)('when the commit reply is %s', (_name, fault) => {
     it('retries the same commit and answers 201, with no ghost and no orphan', async () => {
       arm({ match: commitCommand, ...fault });
       const res = await create(t);
