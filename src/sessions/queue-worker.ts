@@ -64,7 +64,11 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
       if (clock() >= job.dropAt) await handler.drop(job);
       else await handler.run(job, stopping.signal);
     } catch (err) {
-      if (stopping.signal.aborted) return;
+      // Cut short by shutdown: hand it back at once rather than leave it leased to a stopped worker.
+      if (stopping.signal.aborted) {
+        await store.retryJob(job.id, clock()).catch(() => undefined);
+        return;
+      }
       logger.debug({ err, job: job.id, attempts: job.attempts + 1 }, 'job failed; retrying later');
       await store.retryJob(job.id, clock() + backoff(job.attempts)).catch(() => undefined);
     }
