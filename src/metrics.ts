@@ -7,6 +7,8 @@ export interface MetricSources {
   liveSessions(): Promise<number>;
   queueDepth(): Promise<Record<JobTopic, number>>;
   circuitStates(): Partial<Record<UpstreamName, CircuitState>>;
+  /** Epoch seconds at which each configured OpenAI model is shut down, for those that have a date. */
+  modelShutdowns(): Record<string, number>;
 }
 
 export const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
@@ -62,6 +64,16 @@ export function createMetrics(sources: MetricSources) {
         for (const [upstream, current] of Object.entries(sources.circuitStates())) {
           for (const state of CIRCUIT_STATES) this.set({ upstream, state }, state === current ? 1 : 0);
         }
+      },
+    }),
+    modelShutdown: new Gauge({
+      name: 'avaturn_broker_upstream_model_shutdown_timestamp_seconds',
+      help: 'When each configured OpenAI model is shut down (OpenAI’s shutdown_date, else the announced date); only models that have one.',
+      labelNames: ['model'] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const [model, seconds] of Object.entries(sources.modelShutdowns())) this.set({ model }, seconds);
       },
     }),
     sessionsCreated: new Counter({

@@ -48,6 +48,8 @@ export async function startServer(config: Config, deps: AppDeps = {}): Promise<R
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+  // In the background: a slow or unreachable OpenAI never delays readiness.
+  broker.modelLifecycle?.start();
   const { port } = server.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   let stopping: Promise<void> | undefined;

@@ -124,6 +124,7 @@ export function metricsTable(): string {
     liveSessions: async () => 0,
     queueDepth: async () => Object.fromEntries(JOB_TOPICS.map((topic) => [topic, 0])) as never,
     circuitStates: () => ({}),
+    modelShutdowns: () => ({}),
   });
   const defaults = new Registry();
   collectDefaultMetrics({ register: defaults });

@@ -55,7 +55,10 @@ export const ENV_DOCS = {
     default: 'none',
   },
   SESSION_ENGINE: { meaning: 'engine of the env-built `default` profile' },
-  OPENAI_REALTIME_MODEL: { meaning: 'the Realtime model' },
+  OPENAI_REALTIME_MODEL: {
+    meaning:
+      'the Realtime model; the broker warns 60 days before OpenAI shuts it down (`gpt-realtime` and `gpt-realtime-mini` go on 2027-01-20)',
+  },
   OPENAI_REALTIME_VOICE: { meaning: 'sent as `session.audio.output.voice`', default: "OpenAI's" },
   OPENAI_REALTIME_INSTRUCTIONS: { meaning: 'the prompt; stays on the server', default: 'none' },
   OPENAI_CLIENT_SECRET_TTL_SECONDS: { meaning: 'lifetime of the OpenAI client secret' },

@@ -79,7 +79,7 @@ export const envSchema = z.object({
   TRUST_PROXY: trustProxy,
   PROFILES_FILE: z.string().optional(),
   SESSION_ENGINE: enumVar(SESSION_ENGINES).default('openai-realtime'),
-  OPENAI_REALTIME_MODEL: z.string().default('gpt-realtime'),
+  OPENAI_REALTIME_MODEL: z.string().default('gpt-realtime-2.1'),
   OPENAI_REALTIME_VOICE: z.string().optional(),
   OPENAI_REALTIME_INSTRUCTIONS: z.string().optional(),
   OPENAI_CLIENT_SECRET_TTL_SECONDS: integerVar(RANGES.clientSecretTtl, 600),

@@ -12,6 +12,7 @@ import { createSessionService, type SessionService } from '../sessions/session-s
 import type { SessionStore } from '../sessions/store';
 import { createTerminations, type Terminations } from '../sessions/terminations';
 import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
+import type { ModelLifecycle } from '../upstreams/model-lifecycle';
 import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
@@ -52,6 +53,8 @@ export interface BrokerApp {
   logger: Logger;
   /** Pre-minted credentials, when PREMINT_POOL_SIZE > 0. */
   premint: PremintPool | undefined;
+  /** The OpenAI models' shutdown check, when an OpenAI key is configured; `startServer` starts it. */
+  modelLifecycle: ModelLifecycle | undefined;
   /**
    * Readiness turns 503 from now on; requests are still served, but every answer (also those in
    * flight) carries `Connection: close`, so keep-alive sockets end with their next answer.
@@ -75,9 +78,14 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     queueDepth: () => store.queueDepth(),
     circuitStates: () =>
       Object.fromEntries(Object.entries(upstreams.circuits).map(([name, circuit]) => [name, circuit.state])),
+    modelShutdowns: () => upstreams.modelLifecycle?.shutdownTimestamps() ?? {},
   });
-  const upstreams = createUpstreams(config, deps.upstreamOptions, (upstream, operation, outcome, seconds) =>
-    metrics.upstreamDuration.observe({ upstream, operation, outcome }, seconds),
+  const upstreams = createUpstreams(
+    config,
+    { logger, clock },
+    deps.upstreamOptions,
+    (upstream, operation, outcome, seconds) =>
+      metrics.upstreamDuration.observe({ upstream, operation, outcome }, seconds),
   );
   const premint =
     config.premintPoolSize > 0
@@ -206,6 +214,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
     worker,
     logger,
     premint,
+    modelLifecycle: upstreams.modelLifecycle,
     startDraining: drain.start,
     requestsSettled: drain.settled,
     async close(budgetMs = 5_000) {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { SimFault, SimLatency, SimRoute } from './types';
+import { SIM_ROUTES, type SimFault, type SimLatency, type SimRoute } from './types';
 
 const latencySchema = z.union([
   z.number().min(0),
@@ -9,7 +9,7 @@ const latencySchema = z.union([
 ]);
 
 export const faultSchema = z.strictObject({
-  route: z.enum(['openai.mint', 'cartesia.mint', 'avaturn.create', 'avaturn.terminate']),
+  route: z.enum(SIM_ROUTES),
   times: z.int().min(0).optional(),
   latencyMs: latencySchema.optional(),
   status: z.int().min(100).max(599).optional(),

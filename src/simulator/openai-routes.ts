@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { bearerToken, type Reply } from './http-io';
 import { randomId } from './ids';
 import type { RouteContext } from './route';
+import { modelNotFound } from './openai-models';
 import { describeValue, isMissing, isObject, issueFields, validate } from './validation';
 import { openAiError } from './vendor-errors';
 
@@ -60,7 +61,7 @@ function betaShapeError(body: unknown): Reply | undefined {
   return openAiError(400, `Unknown parameter: '${param}'.`, { param, code: 'unknown_parameter' });
 }
 
-export function mintClientSecret({ req, body, ledger, keys }: RouteContext): Reply {
+export function mintClientSecret({ req, body, ledger, keys, models }: RouteContext): Reply {
   if (bearerToken(req) !== keys.openai) {
     return openAiError(401, 'Incorrect API key provided.', { code: 'invalid_api_key' });
   }
@@ -68,6 +69,7 @@ export function mintClientSecret({ req, body, ledger, keys }: RouteContext): Rep
   if (beta) return beta;
   const parsed = validate(mintSchema, body);
   if (!parsed.ok) return validationError(parsed.issues[0]!);
+  if (!models.serves(parsed.value.session.model)) return modelNotFound(parsed.value.session.model);
 
   const ttlSeconds = parsed.value.expires_after?.seconds ?? defaultTtlSeconds;
   const credential = ledger.mint('openai-client-secret', randomId('ek_'), ttlSeconds, body);

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Reply } from './http-io';
 import type { Ledger } from './ledger';
+import type { ModelCatalogue } from './openai-models';
 import type { SimKeys, SimRoute, SimUpstream } from './types';
 
 export interface RouteContext {
@@ -11,6 +12,7 @@ export interface RouteContext {
   body: unknown;
   ledger: Ledger;
   keys: SimKeys;
+  models: ModelCatalogue;
 }
 
 export interface RouteDef {

@@ -1,5 +1,6 @@
 import { createSession, terminateSession } from './avaturn-routes';
 import { mintAccessToken } from './cartesia-routes';
+import { retrieveModel } from './openai-models';
 import { mintClientSecret } from './openai-routes';
 import type { RouteDef } from './route';
 
@@ -10,6 +11,13 @@ const routes: RouteDef[] = [
     method: 'POST',
     path: /^\/v1\/realtime\/client_secrets$/,
     handle: mintClientSecret,
+  },
+  {
+    route: 'openai.model',
+    upstream: 'openai',
+    method: 'GET',
+    path: /^\/v1\/models\/([^/]+)$/,
+    handle: retrieveModel,
   },
   {
     route: 'cartesia.mint',

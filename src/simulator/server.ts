@@ -4,6 +4,7 @@ import { handleControl } from './control-routes';
 import { assertLatency, createFaultBook } from './faults';
 import { send } from './http-io';
 import { createLedger } from './ledger';
+import { createModelCatalogue } from './openai-models';
 import { matchRoute } from './routes';
 import type { SimKeys, Simulator, SimulatorOptions } from './types';
 import { handleUpstream, type UpstreamDeps } from './upstream-handler';
@@ -27,16 +28,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   };
   const ledger = createLedger(clock);
   const faults = createFaultBook();
+  const models = createModelCatalogue(clock, options.models);
   const lifetime = new AbortController();
   const reset = () => {
     ledger.reset();
     faults.clear();
+    models.reset();
   };
   const maxBodyBytes = options.maxBodyBytes ?? defaultMaxBodyBytes;
   const deps: UpstreamDeps = {
     ledger,
     faults,
     keys,
+    models,
     clock,
     latencyMs: options.latencyMs === undefined ? undefined : assertLatency(options.latencyMs),
     maxBodyBytes,
@@ -46,7 +50,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://sim');
     if (pathname.startsWith('/_sim/')) {
-      send(res, await handleControl({ ledger, faults, maxBodyBytes, reset }, req, pathname));
+      send(res, await handleControl({ ledger, faults, models, maxBodyBytes, reset }, req, pathname));
       return;
     }
     const match = matchRoute(req.method ?? 'GET', pathname);
@@ -94,6 +98,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ledger: () => ledger.snapshot(),
     liveSessions: () => ledger.liveSessions(),
     inject: (fault) => faults.inject(fault),
+    setModel: (model, shutdownDate) => models.set(model, shutdownDate),
+    removeModel: (model) => models.remove(model),
     clearFaults: () => faults.clear(),
     reset,
     close,

@@ -1,4 +1,11 @@
-export type SimRoute = 'openai.mint' | 'cartesia.mint' | 'avaturn.create' | 'avaturn.terminate';
+export const SIM_ROUTES = [
+  'openai.mint',
+  'openai.model',
+  'cartesia.mint',
+  'avaturn.create',
+  'avaturn.terminate',
+] as const;
+export type SimRoute = (typeof SIM_ROUTES)[number];
 export type SimUpstream = 'openai' | 'cartesia' | 'avaturn';
 export type SimLatency = number | { min: number; max: number };
 
@@ -87,6 +94,12 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Cap on a request body (default 64 KiB). */
   maxBodyBytes?: number;
+  /**
+   * OpenAI models added to (or changed in) the simulator's catalogue: model → `shutdown_date`
+   * (`YYYY-MM-DD` or null). A model missing from it answers 404 `model_not_found`, as does one past
+   * its date.
+   */
+  models?: Record<string, string | null>;
 }
 
 export interface Simulator {
@@ -96,6 +109,10 @@ export interface Simulator {
   ledger(): SimLedger;
   liveSessions(): SimSession[];
   inject(fault: SimFault): void;
+  /** Adds or changes an OpenAI model: its `shutdown_date`, or null for none. */
+  setModel(model: string, shutdownDate: string | null): void;
+  /** Makes an OpenAI model unknown (404 `model_not_found`). */
+  removeModel(model: string): void;
   clearFaults(): void;
   /** Forgets the ledger and the faults. */
   reset(): void;

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pickLatency, type FaultBook } from './faults';
 import { parseJsonBody, readBody, send, type BodyRead, type JsonParse, type Reply } from './http-io';
 import type { Ledger } from './ledger';
+import type { ModelCatalogue } from './openai-models';
 import type { RouteDef } from './route';
 import type { SimFault, SimKeys, SimLatency } from './types';
 import { genericError } from './vendor-errors';
@@ -11,6 +12,7 @@ export interface UpstreamDeps {
   ledger: Ledger;
   faults: FaultBook;
   keys: SimKeys;
+  models: ModelCatalogue;
   clock: () => number;
   latencyMs: SimLatency | undefined;
   maxBodyBytes: number;
@@ -62,7 +64,14 @@ export async function handleUpstream(
   const answer = (): Reply => {
     if (!parsed) return genericError[def.upstream](req, 413, undefined, 'The request body is too large');
     if (!parsed.ok) return genericError[def.upstream](req, 400, undefined, parsed.message);
-    return def.handle({ req, params, body: parsed.value, ledger: deps.ledger, keys: deps.keys });
+    return def.handle({
+      req,
+      params,
+      body: parsed.value,
+      ledger: deps.ledger,
+      keys: deps.keys,
+      models: deps.models,
+    });
   };
   const early = fault?.afterEffect ? answer() : undefined;
 

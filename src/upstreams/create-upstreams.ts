@@ -1,10 +1,14 @@
 import type { Config, EngineType } from '../config/types';
+import type { Logger } from '../logger';
 import { createAvaturnGateway } from './avaturn-gateway';
 import { createCartesiaMinter } from './cartesia-minter';
 import { createCircuit, type CallObserver, type Circuit, type CircuitOptions } from './circuit';
 import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
+import { createModelLifecycle, type ModelCheckOptions, type ModelLifecycle } from './model-lifecycle';
+import { createOpenAiClient } from './openai-client';
 import { createOpenAiMinter } from './openai-minter';
+import { createOpenAiModelLookup } from './openai-models';
 import type { LifecycleEvent } from '../sessions/lifecycle-events';
 import { defaultRetry } from './retry';
 import type { CredentialMinter, UpstreamName } from './types';
@@ -13,10 +17,22 @@ import { createWebhookSender } from './webhook-sender';
 export interface UpstreamOptions {
   circuit?: CircuitOptions;
   retry?: typeof defaultRetry;
+  modelCheck?: ModelCheckOptions;
+}
+
+/** What the adapters log with and tell time by. */
+export interface UpstreamContext {
+  logger: Logger;
+  clock: () => number;
 }
 
 /** The real adapters, sharing one connection pool and a circuit per upstream. */
-export function createUpstreams(config: Config, options: UpstreamOptions = {}, observe?: CallObserver) {
+export function createUpstreams(
+  config: Config,
+  context: UpstreamContext,
+  options: UpstreamOptions = {},
+  observe?: CallObserver,
+) {
   const http = new UpstreamHttp();
   const circuitFor = (upstream: UpstreamName) => createCircuit(upstream, options.circuit, observe);
   const circuits = {
@@ -28,14 +44,20 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}, o
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
   const minters: Partial<Record<EngineType, CredentialMinter>> = {};
+  let modelLifecycle: ModelLifecycle | undefined;
   if (config.openai.apiKey !== undefined) {
+    const openai = { apiKey: config.openai.apiKey, baseUrl: config.openai.baseUrl, timeoutMs, http };
+    modelLifecycle = createModelLifecycle({
+      profiles: config.profiles,
+      lookup: createOpenAiModelLookup(createOpenAiClient(openai)),
+      ...context,
+      ...options.modelCheck,
+    });
     minters['openai-realtime'] = createOpenAiMinter({
-      apiKey: config.openai.apiKey,
-      baseUrl: config.openai.baseUrl,
-      timeoutMs,
-      http,
+      ...openai,
       circuit: circuits.openai,
       retry,
+      retirementOf: modelLifecycle.retirement,
     });
   }
   if (config.cartesia.apiKey !== undefined) {
@@ -72,7 +94,10 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}, o
       ((event: LifecycleEvent, signal?: AbortSignal) =>
         circuits.webhook.run('deliver', () => webhookSender.send(event, signal))),
     circuits,
+    /** When the OpenAI profiles' models shut down; started by the server, never by a request. */
+    modelLifecycle,
     shutdown() {
+      modelLifecycle?.stop();
       for (const circuit of Object.values(circuits)) circuit.shutdown();
     },
     close: () => http.close(),

@@ -1,8 +1,12 @@
 import OpenAI from 'openai';
+import type { ClientSecretCreateParams } from 'openai/resources/realtime/client-secrets';
+import type { RealtimeSessionCreateRequest } from 'openai/resources/realtime/realtime';
 import { z } from 'zod';
 import type { OpenAiEngineProfile, Profile } from '../config/types';
 import type { Circuit } from './circuit';
 import { BodyTooLargeError, type UpstreamHttp } from './http-client';
+import type { Retirement } from './model-lifecycle';
+import { createOpenAiClient } from './openai-client';
 import { defaultRetry, withRetries } from './retry';
 import type { ConversationEngine, CredentialMinter, MintContext } from './types';
 import { parseRetryAfter, UpstreamError } from './upstream-error';
@@ -16,30 +20,27 @@ export interface OpenAiMinterOptions {
   http: UpstreamHttp;
   circuit: Circuit;
   retry?: typeof defaultRetry;
+  /** Set once a model's shutdown date has passed, so that a failed mint can say why. */
+  retirementOf?: (model: string) => Retirement | undefined;
 }
 
 /** The GA `client_secrets` body for a profile: named settings win over `engine.session` extras. */
-export function clientSecretRequest(engine: OpenAiEngineProfile) {
-  const extra = engine.session as { audio?: { output?: Record<string, unknown> } & Record<string, unknown> };
-  const session: Record<string, unknown> = { ...engine.session, type: 'realtime', model: engine.model };
+export function clientSecretRequest(engine: OpenAiEngineProfile): ClientSecretCreateParams {
+  // The operator's own OpenAI session fields, passed through as written; OpenAI validates them.
+  const extra = engine.session as Omit<RealtimeSessionCreateRequest, 'type'>;
+  const session: RealtimeSessionCreateRequest = { ...extra, type: 'realtime', model: engine.model };
   if (engine.instructions !== undefined) session.instructions = engine.instructions;
   if (engine.voice !== undefined) {
     session.audio = { ...extra.audio, output: { ...extra.audio?.output, voice: engine.voice } };
   }
   return {
-    expires_after: { anchor: 'created_at' as const, seconds: engine.clientSecretTtlSeconds },
+    expires_after: { anchor: 'created_at', seconds: engine.clientSecretTtlSeconds },
     session,
   };
 }
 
 export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMinter {
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    baseURL: options.baseUrl,
-    timeout: options.timeoutMs,
-    maxRetries: 0,
-    fetch: options.http.fetch,
-  });
+  const client = createOpenAiClient(options);
   const retry = options.retry ?? defaultRetry;
 
   async function mintOnce(profile: Profile, signal?: AbortSignal): Promise<string> {
@@ -47,14 +48,19 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
       throw new Error(`profile ${profile.name} is not an OpenAI profile`);
     let raw: unknown;
     try {
-      // The SDK's body type trails the GA API; the shape is checked by our tests against the docs.
-      raw = await client.realtime.clientSecrets.create(clientSecretRequest(profile.engine) as never, {
+      raw = await client.realtime.clientSecrets.create(clientSecretRequest(profile.engine), {
         timeout: options.timeoutMs,
         maxRetries: 0,
         signal,
       });
     } catch (err) {
-      throw toUpstreamError(err, signal);
+      const { model } = profile.engine;
+      throw explainRetirement(
+        toUpstreamError(err, signal),
+        profile.name,
+        model,
+        options.retirementOf?.(model),
+      );
     }
     const parsed = clientSecretResponse.safeParse(raw);
     if (!parsed.success) throw new UpstreamError('openai', 'bad-response', { reason: 'client secret shape' });
@@ -71,6 +77,25 @@ export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMint
       return { type: 'openai-realtime', client_secret: value };
     },
   };
+}
+
+/** A refused mint for a model past its shutdown date says so, in our own words. */
+function explainRetirement(
+  err: unknown,
+  profileName: string,
+  model: string,
+  retired: Retirement | undefined,
+): unknown {
+  if (retired === undefined || !(err instanceof UpstreamError) || err.kind !== 'status' || err.retryable) {
+    return err;
+  }
+  const replacement = retired.replacement === undefined ? '' : `; its replacement is ${retired.replacement}`;
+  return new UpstreamError('openai', 'status', {
+    status: err.upstreamStatus,
+    upstreamRequestId: err.upstreamRequestId,
+    reason: 'model retired',
+    detail: `The OpenAI model of profile "${profileName}" (${model}) was retired on ${retired.date}${replacement}.`,
+  });
 }
 
 function toUpstreamError(err: unknown, signal?: AbortSignal): unknown {

@@ -29,17 +29,25 @@ export class UpstreamError extends AppError {
   /** Counts towards opening the upstream's circuit: outages, not our own 4xx. */
   readonly isOutage: boolean;
   readonly retryAfterMs: number | undefined;
+  readonly upstreamRequestId: string | undefined;
 
   constructor(
     upstream: UpstreamName,
     kind: UpstreamFailureKind,
-    details: { status?: number; retryAfterMs?: number; upstreamRequestId?: string; reason?: string } = {},
+    details: {
+      status?: number;
+      retryAfterMs?: number;
+      upstreamRequestId?: string;
+      reason?: string;
+      /** Replaces the generic public detail; our own words only, never the upstream's text. */
+      detail?: string;
+    } = {},
   ) {
     const { code, retryable } = classify(kind, details.status);
     const fallbackMs = kind === 'capacity' ? capacityRetryAfterMs : defaultRetryAfterMs;
     const retryAfterSeconds =
       code === 'upstream-unavailable' ? Math.ceil((details.retryAfterMs ?? fallbackMs) / 1000) : undefined;
-    super(code, describe(upstream, code), {
+    super(code, details.detail ?? describe(upstream, code), {
       retryAfterSeconds,
       cause: {
         upstream,
@@ -56,6 +64,7 @@ export class UpstreamError extends AppError {
     this.retryable = retryable;
     this.isOutage = retryable && kind !== 'circuit-open';
     this.retryAfterMs = details.retryAfterMs;
+    this.upstreamRequestId = details.upstreamRequestId;
   }
 }
 

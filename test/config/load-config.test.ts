@@ -37,7 +37,7 @@ describe('loadConfig', () => {
             name: 'default',
             engine: {
               type: 'openai-realtime',
-              model: 'gpt-realtime',
+              model: 'gpt-realtime-2.1',
               session: {},
               clientSecretTtlSeconds: 600,
             },
@@ -87,7 +87,7 @@ describe('loadConfig', () => {
         AUTH_USER_CLAIM: 'email',
         CORS_ORIGINS: 'https://app.example.com, http://localhost:5173,,',
         TRUST_PROXY: '2',
-        OPENAI_REALTIME_MODEL: 'gpt-realtime-mini',
+        OPENAI_REALTIME_MODEL: 'gpt-realtime-2.1-mini',
         OPENAI_REALTIME_VOICE: 'marin',
         OPENAI_REALTIME_INSTRUCTIONS: 'Be brief.',
         OPENAI_CLIENT_SECRET_TTL_SECONDS: '120',
@@ -135,7 +135,7 @@ describe('loadConfig', () => {
           name: 'default',
           engine: {
             type: 'openai-realtime',
-            model: 'gpt-realtime-mini',
+            model: 'gpt-realtime-2.1-mini',
             voice: 'marin',
             instructions: 'Be brief.',
             session: {},

@@ -13,7 +13,7 @@ describe('loadConfig', () => {
       default: {
         engine: {
           type: 'openai-realtime',
-          model: 'gpt-realtime',
+          model: 'gpt-realtime-2.1',
           voice: 'marin',
           instructions: 'You are a friendly guide.',
           session: { tools: [{ type: 'function', name: 'lookup' }], audio: { input: { transcription: {} } } },
@@ -42,7 +42,7 @@ describe('loadConfig', () => {
           name: 'default',
           engine: {
             type: 'openai-realtime',
-            model: 'gpt-realtime',
+            model: 'gpt-realtime-2.1',
             voice: 'marin',
             instructions: 'You are a friendly guide.',
             session: profiles.default.engine.session,
@@ -81,7 +81,7 @@ describe('loadConfig', () => {
         name: 'chat',
         engine: {
           type: 'openai-realtime',
-          model: 'gpt-realtime',
+          model: 'gpt-realtime-2.1',
           voice: 'cedar',
           session: {},
           clientSecretTtlSeconds: 900,

@@ -15,7 +15,7 @@ export const testProfiles = {
   default: {
     engine: {
       type: 'openai-realtime',
-      model: 'gpt-realtime',
+      model: 'gpt-realtime-2.1',
       voice: 'marin',
       instructions: 'You are a friendly guide.',
       session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } },

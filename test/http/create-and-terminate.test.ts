@@ -32,7 +32,7 @@ describe('POST /session and DELETE /session/:id', () => {
         expires_after: { anchor: 'created_at', seconds: 600 },
         session: {
           type: 'realtime',
-          model: 'gpt-realtime',
+          model: 'gpt-realtime-2.1',
           instructions: 'You are a friendly guide.',
           audio: {
             input: { transcription: { model: 'gpt-4o-mini-transcribe' } },

@@ -70,15 +70,19 @@ describe('GET /metrics after a scripted mix of traffic', () => {
     expect((await post('erin')).status).toBe(502);
     await t.http.get('/no/such/route');
     ahead += 16 * 60_000 + 60_000; // bob's and carol's sessions pass max_duration
-    await eventually(async () => {
-      expect((await t.broker.store.countAll()) + (await t.broker.store.queueDepth()).event).toBe(0);
-    });
-
-    const samples = parse((await t.http.get('/metrics')).text);
+    let samples: Sample[] = [];
     const value = (name: string, labels: Record<string, string> = {}) =>
       samples
         .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
         .reduce((sum, s) => sum + s.value, 0);
+    // A lapsed session stops counting as live at once, but is ended (and its event queued) only
+    // when the worker sweeps it: wait for the sweep and for the webhook to take every event.
+    await eventually(async () => {
+      samples = parse((await t.http.get('/metrics')).text);
+      expect(value('avaturn_broker_sessions_ended_total', { reason: 'expired' })).toBe(2);
+      expect((await t.broker.store.countAll()) + (await t.broker.store.queueDepth()).event).toBe(0);
+    });
+    samples = parse((await t.http.get('/metrics')).text);
 
     expect(value('avaturn_broker_sessions_created_total')).toBe(3);
     expect(value('avaturn_broker_sessions_created_total', { profile: 'support', engine: 'cartesia' })).toBe(

@@ -196,7 +196,7 @@ describe('the response-conformance check', () => {
 
   it('rejects a body with a key the schema does not have, or without one it requires', () => {
     const body = JSON.parse(created.body.toString()) as Record<string, unknown>;
-    expect(checker.check(withBody(created, { ...body, model: 'gpt-realtime' })).join()).toMatch(
+    expect(checker.check(withBody(created, { ...body, model: 'gpt-realtime-2.1' })).join()).toMatch(
       /must NOT have additional properties/,
     );
     const { token: _, ...tokenless } = body;

@@ -192,7 +192,7 @@ describe('avaturn create', () => {
       (
         await mintSecret(sim, {
           expires_after: { anchor: 'created_at', seconds: 60 },
-          session: { type: 'realtime', model: 'gpt-realtime' },
+          session: { type: 'realtime', model: 'gpt-realtime-2.1' },
         })
       ).json as { value: string }
     ).value;

@@ -199,7 +199,7 @@ describe('fault: hang', () => {
     const hung = fetch(`${sim.url}/v1/realtime/client_secrets`, {
       method: 'POST',
       headers: { authorization: `Bearer ${sim.keys.openai}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime' } }),
+      body: JSON.stringify({ session: { type: 'realtime', model: 'gpt-realtime-2.1' } }),
       signal: AbortSignal.timeout(200),
     });
 

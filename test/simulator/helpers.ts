@@ -64,7 +64,7 @@ export async function call(sim: Simulator, path: string, options: CallOptions = 
 
 export const realtimeSession = {
   type: 'realtime',
-  model: 'gpt-realtime',
+  model: 'gpt-realtime-2.1',
   instructions: 'You are a friendly guide.',
   audio: { output: { voice: 'marin' } },
 };

@@ -63,7 +63,7 @@ describe('openai mint', () => {
 
     const secret = await client.realtime.clientSecrets.create({
       expires_after: { anchor: 'created_at', seconds: 600 },
-      session: { type: 'realtime', model: 'gpt-realtime', audio: { output: { voice: 'marin' } } },
+      session: { type: 'realtime', model: 'gpt-realtime-2.1', audio: { output: { voice: 'marin' } } },
     });
 
     expect(secret.value).toMatch(/^ek_/);
@@ -75,7 +75,7 @@ describe('openai mint', () => {
     const client = new OpenAI({ apiKey: 'sk-wrong', baseURL: `${sim.url}/v1`, maxRetries: 0 });
 
     const attempt = client.realtime.clientSecrets.create({
-      session: { type: 'realtime', model: 'gpt-realtime' },
+      session: { type: 'realtime', model: 'gpt-realtime-2.1' },
     });
 
     await expect(attempt).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
@@ -106,7 +106,7 @@ describe('openai mint', () => {
       { session: { ...realtimeSession, modalities: ['audio'] } },
       'session.modalities',
     ],
-    ['an unknown top-level field', { session: realtimeSession, model: 'gpt-realtime' }, 'model'],
+    ['an unknown top-level field', { session: realtimeSession, model: 'gpt-realtime-2.1' }, 'model'],
   ])('with %s › answers 400 unknown_parameter', async (_name, body, param) => {
     const sim = await useSimulator();
 
