@@ -9,11 +9,12 @@ import { problemHeaders, routeProblems } from '../../src/http/openapi';
 import { AUTH_KINDS, ROUTES } from '../../src/http/openapi-routes';
 import { createMetrics } from '../../src/metrics';
 import { JOB_TOPICS } from '../../src/sessions/store';
+import { generatedSections } from './markdown';
 
 /**
- * The README's tables, generated from what they describe: the route table, the problem catalog,
- * the environment schema and the metrics registry. `npm run docs` writes them between their
- * markers; a test fails when the README differs from what this would write.
+ * The documents' tables, generated from what they describe: the route table, the problem catalog,
+ * the environment schema and the metrics registry. `npm run docs` writes each between its markers,
+ * in whichever document holds them; a test fails when a document differs from what this would write.
  */
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -163,17 +164,22 @@ export const GENERATED_SECTIONS: Record<string, () => string> = {
   metrics: metricsTable,
 };
 
-/** The README with every generated section rewritten, formatted as Prettier formats the repository. */
-export async function renderReadme(readme: string, readmePath: string): Promise<string> {
-  let text = readme;
-  for (const [name, render] of Object.entries(GENERATED_SECTIONS)) {
+/**
+ * A document with each generated section it holds rewritten, formatted as Prettier formats the
+ * repository. Which document holds which section is the document's choice (its markers).
+ */
+export async function renderDocument(text: string, path: string): Promise<string> {
+  let next = text;
+  for (const name of generatedSections(text)) {
+    const render = GENERATED_SECTIONS[name];
+    if (render === undefined) throw new Error(`${path}: no generated section is called "${name}"`);
     const open = `<!-- generated:${name} -->`;
     const close = `<!-- /generated:${name} -->`;
-    const start = text.indexOf(open);
-    const end = text.indexOf(close);
-    if (start < 0 || end < start) throw new Error(`README.md needs the markers ${open} … ${close}`);
-    text = `${text.slice(0, start + open.length)}\n\n${render()}\n\n${text.slice(end)}`;
+    const start = next.indexOf(open);
+    const end = next.indexOf(close);
+    if (end < start) throw new Error(`${path}: ${open} needs its ${close} after it`);
+    next = `${next.slice(0, start + open.length)}\n\n${render()}\n\n${next.slice(end)}`;
   }
-  const options = await prettier.resolveConfig(readmePath);
-  return prettier.format(text, { ...options, filepath: readmePath });
+  const options = await prettier.resolveConfig(path);
+  return prettier.format(next, { ...options, filepath: path });
 }

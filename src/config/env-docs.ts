@@ -112,7 +112,7 @@ export const ENV_DOCS = {
   },
   PREMINT_POOL_SIZE: {
     meaning:
-      'fresh OpenAI client secrets / Cartesia tokens kept ready per profile, so a create waits for one upstream round trip instead of two (see Pre-minted credentials)',
+      'fresh OpenAI client secrets / Cartesia tokens kept ready per profile, so a create waits for one upstream round trip instead of two (see docs/how-it-works.md)',
     default: '`0` (off)',
   },
 } satisfies Record<EnvVar, EnvDoc>;

@@ -15,7 +15,7 @@ async function answers(command: string, args: string[]): Promise<boolean> {
   );
 }
 
-/** A Docker engine when one answers; otherwise podman, set up as the README's "Container check" says. */
+/** A Docker engine when one answers; otherwise podman, set up as test/container/README.md says. */
 export default async function globalSetup(): Promise<void> {
   if (!(await answers('docker-compose', ['version']))) {
     throw new Error(

@@ -7,7 +7,7 @@ import { baseImage, repoRoot, run, runOk, waitFor } from './engine';
 /**
  * Rootful podman with all of its state in one private folder (images are cached there between
  * runs), configured for a machine without systemd, and a Docker-compatible API socket for Compose.
- * The facts behind each setting are in the README's "Container check".
+ * The facts behind each setting are in test/container/README.md.
  */
 export interface Podman {
   env: Record<string, string>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds local stand-ins for the official base images the Dockerfile and docker-compose.yml name,
-# for a podman without a registry (see README "Container check"). Each image is built only when
+# for a podman without a registry (see test/container/README.md). Each image is built only when
 # missing, so the images are cached in podman's storage between runs.
 #
 #   stand-in-images.sh NODE_VERSION    e.g. 22.23.3, the version in the Dockerfile's FROM tag

@@ -7,7 +7,7 @@ import { buildWorld, expectAccountedFor, storeKinds, type StoreKind, type World 
  * Every upstream fault and every store fault, on each store: the answer has the contract's status
  * and code, and once the fault clears the simulator's ledger and the registry agree (see
  * expectAccountedFor). A create whose Avaturn answer never arrives although Avaturn did create the
- * session is left out: the broker never learns that id (the README says so), and Avaturn ends
+ * session is left out: the broker never learns that id (docs/how-it-works.md says so), and Avaturn ends
  * such a session after user_absent_timeout since no browser joins.
  */
 interface Case {
