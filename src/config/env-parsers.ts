@@ -42,6 +42,15 @@ export const httpUrl = z
   .string()
   .refine((s) => parseUrl(s, ['http:', 'https:']) !== undefined, { error: 'must be an http(s) URL' });
 
+/** Credentials in a URL would be dropped by the HTTP client, not sent: refuse them instead. */
+export const httpUrlWithoutCredentials = httpUrl.refine(
+  (s) => {
+    const url = new URL(s);
+    return !url.username && !url.password;
+  },
+  { error: 'must not carry credentials (user:password@); the webhook secret signs every delivery' },
+);
+
 export function baseUrlVar(fallback: string) {
   return z
     .string()
@@ -53,10 +62,16 @@ export function baseUrlVar(fallback: string) {
     .default(fallback);
 }
 
-/** An HS256 key: any bytes, but at least 32 of them (RFC 7518 section 3.2 asks for the hash size). */
+/**
+ * An HS256 key: any bytes, but at least 32 of them (RFC 7518 section 3.2 asks for the hash size),
+ * and no CR or LF: a newline pasted along with the key would sign with a key nobody else holds.
+ */
 export const hmacKey = z
   .string()
-  .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, { error: 'must be at least 32 bytes' });
+  .refine((s) => Buffer.byteLength(s, 'utf8') >= 32, { error: 'must be at least 32 bytes' })
+  .refine((s) => !/[\r\n]/.test(s), {
+    error: 'must not contain a line break (CR or LF), e.g. a pasted newline',
+  });
 
 /** A Standard Webhooks signing secret: `whsec_` and 24 to 64 bytes in base64, as the libraries expect. */
 export const webhookSecret = z.string().refine(

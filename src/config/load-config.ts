@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { checkDistinctSecrets } from './distinct-secrets';
 import { checkEngineRequirements } from './engine-requirements';
 import {
   baseUrlVar,
@@ -8,6 +9,7 @@ import {
   headerSecret,
   hmacKey,
   httpUrl,
+  httpUrlWithoutCredentials,
   integerVar,
   parseUrl,
   RANGES,
@@ -109,7 +111,7 @@ export const envSchema = z.object({
   ADMIN_TOKEN: headerSecret
     .refine((s) => s.length >= 32, { error: 'must be at least 32 characters' })
     .optional(),
-  EVENTS_WEBHOOK_URL: httpUrl.optional(),
+  EVENTS_WEBHOOK_URL: httpUrlWithoutCredentials.optional(),
   EVENTS_WEBHOOK_SECRET: webhookSecret.optional(),
   PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
@@ -143,13 +145,6 @@ function checkAuthRequirements(raw: RawEnv, problems: string[]): void {
     if (raw.AUTH_ISSUER === undefined) problems.push('AUTH_ISSUER: is required with AUTH_JWKS_URL');
     if (raw.AUTH_AUDIENCE === undefined) problems.push('AUTH_AUDIENCE: is required with AUTH_JWKS_URL');
   }
-  // An agent holds the signing key; with the same key it could sign in to the broker as anyone.
-  if (
-    raw.EXTERNAL_ENGINE_SIGNING_KEY !== undefined &&
-    raw.EXTERNAL_ENGINE_SIGNING_KEY === raw.AUTH_JWT_SECRET
-  ) {
-    problems.push('EXTERNAL_ENGINE_SIGNING_KEY: must differ from AUTH_JWT_SECRET');
-  }
 }
 
 /**
@@ -170,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       : readProfilesFile(raw.PROFILES_FILE, readFile, problems);
   checkAuthRequirements(raw, problems);
   checkWebhookRequirements(raw, problems);
+  checkDistinctSecrets(raw, problems);
   checkEngineRequirements(raw, file.engines, problems);
 
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);

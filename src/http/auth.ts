@@ -85,6 +85,8 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       const user = payload[config.userClaim];
       if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
         throw unauthenticated();
+      // A lone surrogate is not Unicode (`isWellFormed`): stores encode it as U+FFFD, so two such users would be one.
+      if (/\p{Surrogate}/u.test(user)) throw unauthenticated();
       // `exp` is required above, so it is a number here.
       verified.remember(token, user, ((payload.exp as number) + clockToleranceSeconds) * 1000);
       return user;

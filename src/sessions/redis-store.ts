@@ -55,9 +55,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     await whenReady(client);
     const method = (client as unknown as Record<string, ScriptRunner>)[scriptMethod(name)];
     if (!method) throw new Error(`Redis script ${name} is not defined`);
-    return scripts[name].numberOfKeys === 0
-      ? method.call(client, prefix, ...args)
-      : method.call(client, ...args);
+    const call =
+      scripts[name].numberOfKeys === 0 ? method.call(client, prefix, ...args) : method.call(client, ...args);
+    return call.catch((err: unknown) => {
+      throw withoutArguments(err, name);
+    });
   }
 
   const idempotencyKey = (userId: string, key: string) =>
@@ -289,9 +291,23 @@ function rateLimitCommands(client: Redis) {
       const script = rest[1];
       const isScriptLoad = command.toUpperCase() === 'SCRIPT' && rest[0]?.toUpperCase() === 'LOAD';
       if (isScriptLoad && script !== undefined) return createHash('sha1').update(script).digest('hex');
-      throw err;
+      throw withoutArguments(err, 'rate-limit');
     }
   };
+}
+
+/**
+ * ioredis hangs a failed command's arguments on its error (`command.args`: user ids, records,
+ * payloads), and a 503's cause is logged. Only the script's name and Redis's error code (ERR, OOM,
+ * READONLY, MISCONF, ...) go on.
+ */
+function withoutArguments(err: unknown, script: string): unknown {
+  if (typeof err !== 'object' || err === null || !('command' in err)) return err;
+  const code = /^[A-Z]+/.exec(err instanceof Error ? err.message : '')?.[0] ?? 'ERR';
+  return Object.assign(new Error(`Redis script ${script} failed: ${code}`), {
+    name: 'RedisScriptError',
+    code,
+  });
 }
 
 function parseRecord(json: string): SessionRecord {
