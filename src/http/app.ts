@@ -227,6 +227,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
       ]);
       clearTimeout(timer);
       terminations.close();
+      authenticator.close();
       upstreams.shutdown();
       await Promise.allSettled([store.close(), upstreams.close()]);
     },

@@ -4,6 +4,7 @@ import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type 
 import type { AuthConfig } from '../config/types';
 import { AppError } from '../errors';
 import { createJwksFetch, JwksUnavailableError } from './jwks-fetch';
+import { jwksSchedule, refreshEvery } from './jwks-refresh';
 import { assertDeclaredLength, withBodyErrors } from './json-body';
 import { createVerifiedTokens } from './verified-tokens';
 
@@ -15,6 +16,8 @@ const maxUserIdLength = 256;
 export interface Authenticator {
   /** Resolves the caller's user id, or throws AppError (401, or 503 when the JWKS cannot be had). */
   authenticate(authorization: string | undefined): Promise<string>;
+  /** Stops the key set's background refresh. */
+  close(): void;
 }
 
 export interface AuthenticatorOptions {
@@ -23,6 +26,8 @@ export interface AuthenticatorOptions {
   jwksCooldownMs?: number;
   /** How long a failed fetch of the key set is remembered (503 at once meanwhile). */
   jwksFailureCooldownMs?: number;
+  /** How often the key set is fetched in the background (`jwksSchedule.refreshMs` by default). */
+  jwksRefreshMs?: number;
   /** Told about every key set fetch (metrics). */
   onJwksFetch?: (outcome: string) => void;
   /** Epoch ms for token expiry (wall time by default); injectable so that tests can move time. */
@@ -30,18 +35,24 @@ export interface AuthenticatorOptions {
 }
 
 export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
+  const clock = options.clock ?? Date.now;
+  const verified = createVerifiedTokens({ clock });
   let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
+  let stopRefresh = () => undefined as void;
   if (config.jwksUrl !== undefined) {
-    key = createRemoteJWKSet(new URL(config.jwksUrl), {
+    const remote = createRemoteJWKSet(new URL(config.jwksUrl), {
       timeoutDuration: options.jwksTimeoutMs ?? 2000,
       cooldownDuration: options.jwksCooldownMs ?? 30_000,
-      cacheMaxAge: 10 * 60_000,
+      cacheMaxAge: jwksSchedule.maxAgeMs,
       [customFetch]: createJwksFetch({
         failureCooldownMs: options.jwksFailureCooldownMs ?? 5000,
         onFetch: options.onJwksFetch,
+        onKeySet: (keyIds) => verified.keepOnlyKeys(keyIds),
       }),
     });
+    stopRefresh = refreshEvery(remote.reload, options.jwksRefreshMs ?? jwksSchedule.refreshMs);
+    key = remote;
     algorithms = asymmetricAlgorithms;
   } else if (config.secret !== undefined) {
     // Imported once: a raw secret would be imported again on every verification.
@@ -52,8 +63,6 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
   }
   const unauthenticated = (cause?: unknown) =>
     new AppError('unauthenticated', 'A valid bearer token is required.', { cause });
-  const clock = options.clock ?? Date.now;
-  const verified = createVerifiedTokens({ clock });
 
   return {
     async authenticate(authorization) {
@@ -62,10 +71,10 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       if (token === undefined || token.length > maxTokenLength) throw unauthenticated();
       const known = verified.userOf(token);
       if (known !== undefined) return known;
-      let payload;
+      let payload, protectedHeader;
       try {
         // jose takes a key or a key resolver; the union is fine at run time.
-        ({ payload } = await jwtVerify(token, key as JWTVerifyGetKey, {
+        ({ payload, protectedHeader } = await jwtVerify(token, key as JWTVerifyGetKey, {
           algorithms,
           issuer: config.issuer,
           audience: config.audience,
@@ -88,9 +97,15 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       // A lone surrogate is not Unicode (`isWellFormed`): stores encode it as U+FFFD, so two such users would be one.
       if (/\p{Surrogate}/u.test(user)) throw unauthenticated();
       // `exp` is required above, so it is a number here.
-      verified.remember(token, user, ((payload.exp as number) + clockToleranceSeconds) * 1000);
+      verified.remember(
+        token,
+        user,
+        ((payload.exp as number) + clockToleranceSeconds) * 1000,
+        protectedHeader.kid,
+      );
       return user;
     },
+    close: () => stopRefresh(),
   };
 }
 

@@ -21,6 +21,8 @@ export interface JwksFetchOptions {
   clock?: () => number;
   /** Told about every fetch: `ok`, or why it failed (metrics). Not for fetches skipped in a cooldown. */
   onFetch?: (outcome: 'ok' | 'timeout' | 'unreachable' | 'status' | 'too-large' | 'malformed') => void;
+  /** Told the key ids of every key set fetched, before jose starts using it. */
+  onKeySet?: (keyIds: string[]) => void;
 }
 
 class JwksFailure extends Error {
@@ -53,10 +55,12 @@ async function readCapped(res: Response, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function parseKeySet(text: string): void {
+/** The key ids of a well-formed key set. */
+function parseKeySet(text: string): string[] {
   try {
     // A malformed set as a whole is the endpoint's failure; a malformed key in it is the token's.
-    createLocalJWKSet(JSON.parse(text));
+    const keySet = createLocalJWKSet(JSON.parse(text)).jwks();
+    return keySet.keys.flatMap((key) => (typeof key.kid === 'string' ? [key.kid] : []));
   } catch {
     throw new JwksFailure('not a JSON Web Key Set', 'malformed');
   }
@@ -82,8 +86,9 @@ export function createJwksFetch(options: JwksFetchOptions): FetchImplementation 
         throw new JwksFailure(`status ${res.status}`, 'status');
       }
       const text = await readCapped(res, maxBytes);
-      parseKeySet(text);
+      const keyIds = parseKeySet(text);
       report('ok');
+      options.onKeySet?.(keyIds);
       return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
     } catch (cause) {
       failedAt = clock();

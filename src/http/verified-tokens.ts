@@ -17,7 +17,9 @@ export interface VerifiedTokensOptions {
  */
 export function createVerifiedTokens(options: VerifiedTokensOptions = {}) {
   const { maxEntries = 10_000, maxAgeMs = 60_000, clock = Date.now } = options;
-  const entries = new Map<string, { userId: string; until: number }>();
+  const entries = new Map<string, { userId: string; until: number; keyId: string | undefined }>();
+  /** The key ids of the identity provider's current key set; undefined without a key set (HS256). */
+  let currentKeyIds: Set<string> | undefined;
   const keyOf = (token: string) => createHash('sha256').update(token).digest('base64');
 
   return {
@@ -31,14 +33,29 @@ export function createVerifiedTokens(options: VerifiedTokensOptions = {}) {
       }
       return entry.userId;
     },
-    /** `refusedAfterMs`: when the verification would first refuse the token (epoch ms). */
-    remember(token: string, userId: string, refusedAfterMs: number): void {
+    /**
+     * `refusedAfterMs`: when the verification would first refuse the token (epoch ms); `keyId`: the
+     * `kid` it was verified with, when a key set is in use. A verification that raced a refresh
+     * which withdrew its key is not kept.
+     */
+    remember(token: string, userId: string, refusedAfterMs: number, keyId?: string): void {
       const until = Math.min(refusedAfterMs, clock() + maxAgeMs);
       if (until <= clock()) return;
+      if (currentKeyIds !== undefined && (keyId === undefined || !currentKeyIds.has(keyId))) return;
       const key = keyOf(token);
       entries.delete(key);
-      entries.set(key, { userId, until });
+      entries.set(key, { userId, until, keyId });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+    /**
+     * The key set now holds only these key ids: tokens verified with any other key are verified
+     * again on their next use. From now on a token without a `kid` is not kept at all.
+     */
+    keepOnlyKeys(keyIds: string[]): void {
+      currentKeyIds = new Set(keyIds);
+      for (const [key, entry] of entries) {
+        if (entry.keyId === undefined || !currentKeyIds.has(entry.keyId)) entries.delete(key);
+      }
     },
   };
 }
