@@ -1,12 +1,12 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { JobTopic } from './sessions/store';
-import type { UpstreamName } from './upstreams/types';
+import type { CircuitName } from './upstreams/types';
 
 /** What the metrics read when scraped. */
 export interface MetricSources {
   liveSessions(): Promise<number>;
   queueDepth(): Promise<Record<JobTopic, number>>;
-  circuitStates(): Partial<Record<UpstreamName, CircuitState>>;
+  circuitStates(): Partial<Record<CircuitName, CircuitState>>;
   /** Epoch seconds at which each configured OpenAI model is shut down, for those that have a date. */
   modelShutdowns(): Record<string, number>;
 }
@@ -57,7 +57,7 @@ export function createMetrics(sources: MetricSources) {
     }),
     circuitState: new Gauge({
       name: 'avaturn_broker_circuit_state',
-      help: 'Each upstream circuit breaker: 1 for its current state, 0 for the others.',
+      help: 'Each circuit breaker: 1 for its current state, 0 for the others. One per upstream, Avaturn’s apart by operation: openai, cartesia, avaturn-create, avaturn-terminate, webhook.',
       labelNames: ['upstream', 'state'] as const,
       registers,
       collect() {

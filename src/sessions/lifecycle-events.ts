@@ -45,10 +45,13 @@ export function eventData(event: LifecycleEvent) {
 export interface LifecycleEventsOptions {
   logger: Logger;
   store: SessionStore;
-  /** Delivers an event as a webhook; without one, events are log lines only. */
-  deliver?: (event: LifecycleEvent, signal: AbortSignal) => Promise<void>;
+  /**
+   * Delivers an event as a webhook, resolving 'gone' when the receiver wants no more of it (410);
+   * without one, events are log lines only.
+   */
+  deliver?: (event: LifecycleEvent, signal: AbortSignal) => Promise<'delivered' | 'gone'>;
   /** Told about each delivery outcome (metrics). */
-  onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
+  onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped' | 'gone') => void;
 }
 
 export type LifecycleEvents = ReturnType<typeof createLifecycleEvents>;
@@ -66,11 +69,16 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
   /** The queue worker's handler for `event` jobs; undefined without webhooks. */
   const jobHandler: JobHandler | undefined = deliver && {
     async run(job: Job, signal: AbortSignal): Promise<void> {
-      await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
+      const outcome = await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
         report('failed');
+        // Once per event: later attempts are counted, and the circuit's changes are logged apart.
+        if (job.attempts === 0)
+          options.logger.warn(deliveryFailure(job, err), 'webhook delivery failed; retrying');
         throw err;
       });
-      report('delivered');
+      report(outcome);
+      if (outcome === 'gone')
+        options.logger.warn({ eventId: job.id }, 'webhook receiver answered 410 Gone; event dropped');
       await store.ackJob(job.id);
     },
     async drop(job: Job): Promise<void> {
@@ -99,4 +107,10 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
       options.logger.info({ event: event.type, ...eventData(event) }, event.type);
     },
   };
+}
+
+/** What a failed delivery's log line tells: the event and how it failed, never the URL or a body. */
+function deliveryFailure(job: Job, err: unknown) {
+  const cause = (err as { cause?: { kind?: unknown; status?: unknown } } | undefined)?.cause;
+  return { eventId: job.id, kind: cause?.kind ?? 'error', status: cause?.status };
 }

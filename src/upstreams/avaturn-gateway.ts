@@ -22,7 +22,8 @@ export interface AvaturnGatewayOptions {
   baseUrl: string;
   timeoutMs: number;
   http: UpstreamHttp;
-  circuit: Circuit;
+  /** Apart, so that an outage of one operation does not fail the other. */
+  circuits: { create: Circuit; terminate: Circuit };
 }
 
 export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGateway {
@@ -41,7 +42,7 @@ export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGat
       request: AvaturnCreateRequest,
       callOptions: CallOptions = {},
     ): Promise<AvaturnSession> {
-      const res = await options.circuit.run('create', async () => {
+      const res = await options.circuits.create.run('create', async () => {
         const answer = await options.http.send({
           upstream: 'avaturn',
           method: 'POST',
@@ -65,7 +66,7 @@ export function createAvaturnGateway(options: AvaturnGatewayOptions): AvaturnGat
 
     async terminateSession(sessionId: string, callOptions: CallOptions = {}) {
       if (!sessionIdPattern.test(sessionId)) throw new Error('refusing to terminate a malformed session id');
-      return options.circuit.run('terminate', async () => {
+      return options.circuits.terminate.run('terminate', async () => {
         const res = await options.http.send({
           upstream: 'avaturn',
           method: 'DELETE',

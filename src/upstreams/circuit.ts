@@ -19,10 +19,14 @@ export type CallObserver = (
   seconds: number,
 ) => void;
 
+type CircuitState = 'closed' | 'open' | 'half-open';
+
 export interface Circuit {
   /** Runs one call through the breaker; `operation` names it for metrics (create, mint, ...). */
   run<T>(operation: string, call: () => Promise<T>): Promise<T>;
-  readonly state: 'closed' | 'open' | 'half-open';
+  readonly state: CircuitState;
+  /** Tells `listener` each new state: opened, letting a probe through, closed again. */
+  onStateChange(listener: (state: CircuitState) => void): void;
   shutdown(): void;
 }
 
@@ -72,6 +76,11 @@ export function createCircuit(
     },
     get state() {
       return breaker.opened ? 'open' : breaker.halfOpen ? 'half-open' : 'closed';
+    },
+    onStateChange(listener) {
+      breaker.on('open', () => listener('open'));
+      breaker.on('halfOpen', () => listener('half-open'));
+      breaker.on('close', () => listener('closed'));
     },
     shutdown() {
       breaker.shutdown();

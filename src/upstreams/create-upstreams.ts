@@ -11,7 +11,7 @@ import { createOpenAiMinter } from './openai-minter';
 import { createOpenAiModelLookup } from './openai-models';
 import type { LifecycleEvent } from '../sessions/lifecycle-events';
 import { defaultRetry } from './retry';
-import type { CredentialMinter, UpstreamName } from './types';
+import type { CircuitName, CredentialMinter, UpstreamName } from './types';
 import { createWebhookSender } from './webhook-sender';
 
 export interface UpstreamOptions {
@@ -38,9 +38,15 @@ export function createUpstreams(
   const circuits = {
     openai: circuitFor('openai'),
     cartesia: circuitFor('cartesia'),
-    avaturn: circuitFor('avaturn'),
+    'avaturn-create': circuitFor('avaturn'),
+    'avaturn-terminate': circuitFor('avaturn'),
     webhook: circuitFor('webhook'),
-  } satisfies Record<UpstreamName, Circuit>;
+  } satisfies Record<CircuitName, Circuit>;
+  for (const [name, circuit] of Object.entries(circuits)) {
+    circuit.onStateChange((state) =>
+      context.logger.warn({ circuit: name, state }, `${name} circuit ${state}`),
+    );
+  }
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
   const minters: Partial<Record<EngineType, CredentialMinter>> = {};
@@ -79,7 +85,7 @@ export function createUpstreams(
     baseUrl: config.avaturn.baseUrl,
     timeoutMs,
     http,
-    circuit: circuits.avaturn,
+    circuits: { create: circuits['avaturn-create'], terminate: circuits['avaturn-terminate'] },
   });
   const webhook = config.eventsWebhook;
   const webhookSender =

@@ -29,6 +29,8 @@ export interface UpstreamRequest {
   body?: unknown;
   timeoutMs: number;
   signal?: AbortSignal;
+  /** Only the status matters: the body is not read (nor capped), and `json` is undefined. */
+  discardBody?: boolean;
 }
 
 /**
@@ -57,7 +59,9 @@ export class UpstreamHttp {
         signal: deadline.signal,
         dispatcher: this.agent,
       });
-      const text = (await readCapped(res.body)).toString('utf8');
+      // A short body is drained so the connection can be reused; a longer one closes it.
+      if (req.discardBody) await res.body.dump({ limit: maxUpstreamBodyBytes });
+      const text = req.discardBody ? '' : (await readCapped(res.body)).toString('utf8');
       const header = (name: string) => {
         const value = res.headers[name];
         return Array.isArray(value) ? value[0] : value;

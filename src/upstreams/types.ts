@@ -52,3 +52,10 @@ export interface AvaturnGateway {
 /** Every service the broker calls out to; a metric label and part of error details. */
 export const UPSTREAMS = ['openai', 'cartesia', 'avaturn', 'webhook'] as const;
 export type UpstreamName = (typeof UPSTREAMS)[number];
+
+/**
+ * The circuit breakers, a metric label: one per upstream, but Avaturn's create and terminate apart,
+ * so that an outage of DELETE alone does not fail creates (nor a create outage hold up endings).
+ */
+export const CIRCUITS = ['openai', 'cartesia', 'avaturn-create', 'avaturn-terminate', 'webhook'] as const;
+export type CircuitName = (typeof CIRCUITS)[number];

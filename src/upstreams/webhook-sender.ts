@@ -23,7 +23,8 @@ export function createWebhookSender(options: WebhookSenderOptions) {
   const signer = new Webhook(options.secret);
 
   return {
-    async send(event: LifecycleEvent, signal?: AbortSignal): Promise<void> {
+    /** 'gone' when the receiver answered 410: it wants no more events, so this one is not retried. */
+    async send(event: LifecycleEvent, signal?: AbortSignal): Promise<'delivered' | 'gone'> {
       const body = JSON.stringify({
         type: event.type,
         timestamp: new Date(event.at).toISOString(),
@@ -43,10 +44,11 @@ export function createWebhookSender(options: WebhookSenderOptions) {
         body,
         timeoutMs: options.timeoutMs,
         signal,
+        discardBody: true,
       });
-      if (res.status < 200 || res.status >= 300) {
-        throw new UpstreamError('webhook', 'status', { status: res.status, retryAfterMs: res.retryAfterMs });
-      }
+      if (res.status >= 200 && res.status < 300) return 'delivered';
+      if (res.status === 410) return 'gone';
+      throw new UpstreamError('webhook', 'status', { status: res.status, retryAfterMs: res.retryAfterMs });
     },
   };
 }

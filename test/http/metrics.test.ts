@@ -135,8 +135,10 @@ describe('GET /metrics after a scripted mix of traffic', () => {
         outcome: 'ok',
       }),
     ).toBe(1);
-    expect(value('avaturn_broker_circuit_state', { upstream: 'avaturn', state: 'closed' })).toBe(1);
-    expect(value('avaturn_broker_circuit_state', { upstream: 'avaturn', state: 'open' })).toBe(0);
+    for (const upstream of ['avaturn-create', 'avaturn-terminate']) {
+      expect(value('avaturn_broker_circuit_state', { upstream, state: 'closed' })).toBe(1);
+      expect(value('avaturn_broker_circuit_state', { upstream, state: 'open' })).toBe(0);
+    }
     expect(
       value('avaturn_broker_http_request_duration_seconds_count', {
         route: '/session',
