@@ -15,7 +15,7 @@ export const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
 export type CircuitState = (typeof CIRCUIT_STATES)[number];
 
 /** Why a request was turned away before anything was spent: the rejections metric's labels. */
-export type RejectionReason = 'rate-ip' | 'rate-user' | 'user-cap' | 'global-cap';
+export type RejectionReason = 'rate-ip' | 'rate-user' | 'rate-admin' | 'user-cap' | 'global-cap';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const lifetimeBuckets = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400];
@@ -32,7 +32,7 @@ export function createMetrics(sources: MetricSources) {
   const registers = [registry];
   const rejections = new Counter({
     name: 'avaturn_broker_rejections_total',
-    help: 'Requests turned away by a limit: per-IP or per-user rate, per-user or global session cap.',
+    help: 'Requests turned away by a limit: per-IP, per-user or admin (per-IP, refused attempts) rate, per-user or global session cap.',
     labelNames: ['reason'] as const,
     registers,
   });

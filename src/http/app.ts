@@ -21,7 +21,7 @@ import { cors } from './cors';
 import { createDrain } from './drain';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
-import { ipRateLimit, userRateLimit } from './rate-limits';
+import { adminRateLimit, ipRateLimit, userRateLimit } from './rate-limits';
 import { assignRequestId } from './request-id';
 import { requestMetrics } from './request-metrics';
 import { adminRoutes } from './routes/admin-routes';
@@ -185,7 +185,10 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const ipLimit = ipRateLimit(store, config.limits.rateLimitIpPerMinute, () =>
     metrics.countRejection('rate-ip'),
   );
-  app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [ipLimit] }));
+  const adminLimit = adminRateLimit(store, config.limits.rateLimitIpPerMinute, () =>
+    metrics.countRejection('rate-admin'),
+  );
+  app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [adminLimit], logger }));
   app.use(
     sessionRoutes({
       service,

@@ -8,12 +8,14 @@ const windowMs = 60_000;
 
 function limiter(
   store: SessionStore,
-  prefix: 'ip' | 'user',
+  prefix: 'ip' | 'user' | 'admin',
   limit: number,
   keyGenerator: Options['keyGenerator'],
   onLimited: () => void,
+  extra: Partial<Options> = {},
 ): RequestHandler {
   const middleware = rateLimit({
+    ...extra,
     windowMs,
     limit,
     standardHeaders: 'draft-8',
@@ -39,6 +41,21 @@ function limiter(
 /** Per client IP on every authenticated route, before authentication (req.ip honours TRUST_PROXY). */
 export function ipRateLimit(store: SessionStore, perMinute: number, onLimited: () => void): RequestHandler {
   return limiter(store, 'ip', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), onLimited);
+}
+
+/**
+ * Per client IP on /admin, a bucket apart from the users' (so wrong admin tokens never lock users
+ * out), counting only refused requests: a token guesser is held to `perMinute` tries, while the
+ * operator's own calls are not counted.
+ */
+export function adminRateLimit(
+  store: SessionStore,
+  perMinute: number,
+  onLimited: () => void,
+): RequestHandler {
+  return limiter(store, 'admin', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), onLimited, {
+    skipSuccessfulRequests: true,
+  });
 }
 
 /** Per user on POST /session, after authentication. */

@@ -1,7 +1,9 @@
 import { Router, type RequestHandler } from 'express';
 import { AppError } from '../../errors';
+import type { Logger } from '../../logger';
 import type { SessionService } from '../../sessions/session-service';
 import type { SessionRecord } from '../../sessions/store';
+import { auditAdmin } from '../admin-audit';
 import { hasBearerSecret } from '../bearer-secret';
 import { parseAdminSessionsLimit, userId } from '../schemas';
 import type { AdminSessionBody, AdminSessionListBody, TerminatedCountBody } from '../schemas-responses';
@@ -10,8 +12,10 @@ export interface AdminRoutesDeps {
   /** Without a token the admin routes do not exist (404 like any unknown route). */
   token: string | undefined;
   service: SessionService;
-  /** Runs before the token check (per-IP limit). */
+  /** Runs before the token check (the admin per-IP limit). */
   beforeAuth: RequestHandler[];
+  /** Writes the audit line of every admin request. */
+  logger: Logger;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -37,7 +41,7 @@ export function adminRoutes(deps: AdminRoutesDeps): Router {
       throw new AppError('unauthenticated', 'The admin token is required.');
     next();
   };
-  const guard = [...deps.beforeAuth, requireAdmin];
+  const guard = [auditAdmin(deps.logger), ...deps.beforeAuth, requireAdmin];
 
   router.get('/admin/sessions', ...guard, async (req, res) => {
     const sessions = await service.listAll(parseAdminSessionsLimit(req.query.limit));
