@@ -15,13 +15,25 @@ export interface LifecycleEvent {
   reason?: EndReason;
   at: number;
   session: SessionRecord;
+  /** session.created of an `external` profile: the `jti` of the credential its agent receives. */
+  agentCredentialJti?: string;
 }
 
 /** How long an undelivered event is retried before it is dropped. */
 export const eventRetentionMs = 24 * 60 * 60_000;
 
-export function sessionCreated(session: SessionRecord, at: number): LifecycleEvent {
-  return { id: `msg_${session.sessionId}_created`, type: 'session.created', at, session };
+export function sessionCreated(
+  session: SessionRecord,
+  at: number,
+  agentCredentialJti?: string,
+): LifecycleEvent {
+  const event: LifecycleEvent = {
+    id: `msg_${session.sessionId}_created`,
+    type: 'session.created',
+    at,
+    session,
+  };
+  return agentCredentialJti === undefined ? event : { ...event, agentCredentialJti };
 }
 
 export function sessionEnded(session: SessionRecord, reason: EndReason, at: number): LifecycleEvent {
@@ -37,6 +49,7 @@ export function eventData(event: LifecycleEvent) {
     profile: session.profile,
     engine: session.engine,
     ...(event.reason === undefined ? {} : { reason: event.reason }),
+    ...(event.agentCredentialJti === undefined ? {} : { agent_credential_jti: event.agentCredentialJti }),
     created_at: new Date(session.createdAt).toISOString(),
     duration_seconds: Math.max(0, Math.round((event.at - session.createdAt) / 1000)),
   };

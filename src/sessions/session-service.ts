@@ -5,6 +5,7 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
+import { externalCredentialId } from '../upstreams/external-engine-minter';
 import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
 import { sessionCreated, type LifecycleEvent, type LifecycleEvents } from './lifecycle-events';
@@ -138,7 +139,7 @@ export function createSessionService(deps: SessionServiceDeps) {
         });
       created = recordOf(session.sessionId, profile, userId);
       token = session.token;
-      createdEvent = sessionCreated(created, clock());
+      createdEvent = sessionCreated(created, clock(), externalCredentialId(engine));
       registering = store.commit(reservationId, created, events.outbox(createdEvent));
       await untilAborted(registering, deadline);
     } catch (err) {

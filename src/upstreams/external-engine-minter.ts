@@ -1,5 +1,5 @@
 import { createSecretKey, randomUUID } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { decodeJwt, SignJWT } from 'jose';
 import type { Profile } from '../config/types';
 import type { ConversationEngine, CredentialMinter, MintContext } from './types';
 
@@ -45,4 +45,15 @@ export function createExternalEngineMinter(options: ExternalEngineMinterOptions)
       };
     },
   };
+}
+
+/**
+ * The `jti` of the credential an external engine carries, so that the session's events can name it
+ * (the agent ties its WebSocket to a broker session by it); never the credential itself.
+ */
+export function externalCredentialId(engine: ConversationEngine): string | undefined {
+  if (engine.type !== 'external') return undefined;
+  const credential = /^Bearer (\S+)$/.exec(engine.headers.Authorization ?? '')?.[1];
+  const jti = credential === undefined ? undefined : decodeJwt(credential).jti;
+  return typeof jti === 'string' ? jti : undefined;
 }
