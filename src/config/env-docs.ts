@@ -19,9 +19,12 @@ const openAiCap = ENGINES['openai-realtime'].maxDurationSeconds.limit;
  */
 export const ENV_DOCS = {
   AVATURN_API_KEY: { meaning: 'Avaturn Live API key' },
-  AUTH_JWT_SECRET: { meaning: 'HS256 shared secret, at least 32 bytes', required: 'this or `AUTH_JWKS_URL`' },
+  AUTH_JWT_SECRET: {
+    meaning: 'HS256 shared secret, at least 32 bytes, no CR or LF, unlike every other secret',
+    required: 'this or `AUTH_JWKS_URL`',
+  },
   AUTH_JWKS_URL: {
-    meaning: "the identity provider's JWKS (RS256, PS256, ES256, EdDSA)",
+    meaning: "the identity provider's JWKS (RS256, PS256, ES256, EdDSA); fetched again every 45 s",
     required: 'this or `AUTH_JWT_SECRET`',
   },
   AUTH_ISSUER: { meaning: 'checked against `iss` when set', required: 'with `AUTH_JWKS_URL`' },
@@ -30,7 +33,8 @@ export const ENV_DOCS = {
   OPENAI_API_KEY: { meaning: 'OpenAI API key' },
   CARTESIA_API_KEY: { meaning: 'Cartesia API key' },
   EXTERNAL_ENGINE_SIGNING_KEY: {
-    meaning: 'HS256 key (≥ 32 bytes, not `AUTH_JWT_SECRET`) for the per-session credential of an agent',
+    meaning:
+      'HS256 key (≥ 32 bytes, no CR or LF, unlike every other secret) for the per-session credential of an agent',
   },
   PORT: { meaning: 'listen port (`0` picks a free one)' },
   HOST: { meaning: 'listen address' },
@@ -93,16 +97,16 @@ export const ENV_DOCS = {
   SESSION_CREATE_DEADLINE_MS: { meaning: 'the whole `POST /session`' },
   SHUTDOWN_DRAIN_MS: { meaning: 'readiness is 503 this long before the server stops accepting' },
   METRICS_TOKEN: {
-    meaning: 'when set, `/metrics` requires `Authorization: Bearer <token>`',
+    meaning: 'when set, `/metrics` requires `Authorization: Bearer <token>`; unlike every other secret',
     default: 'none',
   },
   ADMIN_TOKEN: {
     meaning:
-      'at least 32 characters; when set, the `/admin` routes exist and require `Authorization: Bearer <token>`',
+      'at least 32 characters, unlike every other secret; when set, the `/admin` routes exist and require `Authorization: Bearer <token>`',
     default: 'none: no `/admin` routes',
   },
   EVENTS_WEBHOOK_URL: {
-    meaning: 'lifecycle events are delivered here as Standard Webhooks',
+    meaning: 'lifecycle events are delivered here as Standard Webhooks (no credentials in the URL)',
     default: 'none',
     required: 'with `EVENTS_WEBHOOK_SECRET`',
   },
