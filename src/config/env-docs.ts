@@ -114,6 +114,9 @@ export const ENV_DOCS = {
     meaning: 'signing secret: `whsec_` and 24 to 64 bytes in base64',
     required: 'with `EVENTS_WEBHOOK_URL`',
   },
+  EVENTS_OUTBOX_MAX_JOBS: {
+    meaning: 'undelivered lifecycle events kept at most; beyond it the oldest is dropped and counted',
+  },
   PREMINT_POOL_SIZE: {
     meaning:
       'fresh OpenAI client secrets / Cartesia tokens kept ready per profile, so a create waits for one upstream round trip instead of two (see docs/how-it-works.md)',

@@ -113,6 +113,7 @@ export const envSchema = z.object({
     .optional(),
   EVENTS_WEBHOOK_URL: httpUrlWithoutCredentials.optional(),
   EVENTS_WEBHOOK_SECRET: webhookSecret.optional(),
+  EVENTS_OUTBOX_MAX_JOBS: integerVar([1], 100_000),
   PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
 type Env = z.infer<typeof envSchema>;
@@ -220,5 +221,6 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
     },
     bodyLimitBytes: 4096,
     premintPoolSize: env_.PREMINT_POOL_SIZE,
+    eventsOutboxMaxJobs: env_.EVENTS_OUTBOX_MAX_JOBS,
   };
 }

@@ -85,4 +85,6 @@ export interface Config {
   bodyLimitBytes: number;
   /** Fresh credentials kept ready per pre-mintable profile; 0 = off (nothing minted ahead). */
   premintPoolSize: number;
+  /** Undelivered lifecycle events kept at most (EVENTS_OUTBOX_MAX_JOBS). */
+  eventsOutboxMaxJobs: number;
 }

@@ -56,6 +56,7 @@ describe('loadConfig', () => {
         timeouts: { upstreamMs: 5000, sessionCreateDeadlineMs: 10000, shutdownDrainMs: 5000 },
         bodyLimitBytes: 4096,
         premintPoolSize: 0,
+        eventsOutboxMaxJobs: 100_000,
       });
       expect(config.redisUrl).toBeUndefined();
       expect(config.metricsToken).toBeUndefined();
@@ -106,6 +107,7 @@ describe('loadConfig', () => {
         SHUTDOWN_DRAIN_MS: '0',
         METRICS_TOKEN: METRICS,
         PREMINT_POOL_SIZE: '8',
+        EVENTS_OUTBOX_MAX_JOBS: '10000',
       });
 
       expect(config).toMatchObject({
@@ -129,6 +131,7 @@ describe('loadConfig', () => {
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
         premintPoolSize: 8,
+        eventsOutboxMaxJobs: 10_000,
       });
       expect(config.profiles).toEqual({
         default: {
@@ -170,6 +173,7 @@ describe('loadConfig', () => {
       'UPSTREAM_TIMEOUT_MS',
       'SESSION_CREATE_DEADLINE_MS',
       'SHUTDOWN_DRAIN_MS',
+      'EVENTS_OUTBOX_MAX_JOBS',
     ];
     const bad = ['10abc', '1.5', '-1', '1e3', '0x10', '+5', 'ten', '99999999999999999999'];
 
@@ -194,6 +198,7 @@ describe('loadConfig', () => {
       ['RATE_LIMIT_PER_MINUTE', 1, undefined],
       ['RATE_LIMIT_IP_PER_MINUTE', 1, undefined],
       ['PREMINT_POOL_SIZE', 0, 100],
+      ['EVENTS_OUTBOX_MAX_JOBS', 1, undefined],
     ] as const)('%s accepts its bounds and refuses one past them', (name, min, max) => {
       expect(() => loadConfig({ ...minimal, [name]: String(min) })).not.toThrow();
       if (min > 0)
