@@ -126,7 +126,7 @@ export function createMetrics(sources: MetricSources) {
     }),
     webhookDeliveries: new Counter({
       name: 'avaturn_broker_webhook_deliveries_total',
-      help: 'Lifecycle event deliveries to EVENTS_WEBHOOK_URL, by outcome (failed attempts are retried).',
+      help: 'Lifecycle event deliveries to EVENTS_WEBHOOK_URL, by outcome: delivered (any 2xx), failed (an attempt; retried), gone (410: the event is dropped), dropped (undelivered in time).',
       labelNames: ['outcome'] as const,
       registers,
     }),
