@@ -84,9 +84,11 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
     async run(job: Job, signal: AbortSignal): Promise<void> {
       const outcome = await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
         report('failed');
-        // Once per event: later attempts are counted, and the circuit's changes are logged apart.
-        if (job.attempts === 0)
-          options.logger.warn(deliveryFailure(job, err), 'webhook delivery failed; retrying');
+        // Once per event: later attempts are counted. Not while the circuit is open, whose opening
+        // was logged already: a receiver down for a day would otherwise cost a line per event.
+        const failure = deliveryFailure(job, err);
+        if (job.attempts === 0 && failure.kind !== 'circuit-open')
+          options.logger.warn(failure, 'webhook delivery failed; retrying');
         throw err;
       });
       report(outcome);

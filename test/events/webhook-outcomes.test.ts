@@ -82,9 +82,13 @@ describe('webhook deliveries decided by the status alone', () => {
 
 describe('webhook deliveries that fail', () => {
   it('warn once per event at the first failure, and once at each change of the webhook circuit', async () => {
-    const app = await brokerWithReceiver((hit) => ({ status: hit <= 2 ? 503 : 204 }), 300);
+    const app = await brokerWithReceiver((hit) => ({ status: hit <= 2 ? 503 : 204 }), 1_500);
     await createSessionFor(app, 'alice');
-    await eventually(async () => expect((await deliveries(app)).delivered).toBe(1), 5_000);
+    await eventually(() => expect(warnings(app, 'webhook circuit open')).toHaveLength(1), 5_000);
+    // An event that meets the open circuit: the opening said it all, no line of its own.
+    await createSessionFor(app, 'bob');
+    await eventually(async () => expect((await deliveries(app)).delivered).toBe(2), 5_000);
+    expect(receiver!.hits()).toBe(4);
 
     expect((await deliveries(app)).failed).toBeGreaterThanOrEqual(2);
     const failures = warnings(app, 'webhook delivery failed; retrying');
