@@ -29,7 +29,9 @@ export const ENV_DOCS = {
   },
   AUTH_ISSUER: { meaning: 'checked against `iss` when set', required: 'with `AUTH_JWKS_URL`' },
   AUTH_AUDIENCE: { meaning: 'checked against `aud` when set', required: 'with `AUTH_JWKS_URL`' },
-  AUTH_USER_CLAIM: { meaning: 'the claim that names the user (a non-empty string, ≤ 256 chars)' },
+  AUTH_USER_CLAIM: {
+    meaning: 'the claim that names the user (a non-empty, well-formed Unicode string, ≤ 256 chars; else 401)',
+  },
   OPENAI_API_KEY: { meaning: 'OpenAI API key' },
   CARTESIA_API_KEY: { meaning: 'Cartesia API key' },
   EXTERNAL_ENGINE_SIGNING_KEY: {
