@@ -1,31 +1,14 @@
-import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
 import { openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
+import { testProfiles } from '../fixtures/profiles';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { MemoryLog } from './memory-log';
 import { assertConformance } from './openapi-conformance';
 import { recordResponses, type RecordedResponse } from './response-recorder';
-
-export const testJwtSecret = 'test-secret-that-is-long-enough-0123456789';
-
-export const testProfiles = {
-  default: {
-    engine: {
-      type: 'openai-realtime',
-      model: 'gpt-realtime',
-      voice: 'marin',
-      instructions: 'You are a friendly guide.',
-      session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } },
-    },
-    avatar: { avatar_id: 'jane_20240829', background: 'transparent' },
-    max_duration_seconds: 900,
-    user_absent_timeout_seconds: 60,
-  },
-  support: { engine: { type: 'cartesia', agent_id: 'agent_123' } },
-};
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -46,14 +29,6 @@ export interface TestApp {
   /** Every answer the app wrote in full; `close()` checks each against the OpenAPI document. */
   responses: RecordedResponse[];
   close(): Promise<void>;
-}
-
-export async function signToken(claims: Record<string, unknown>, secret = testJwtSecret, expiresIn = '5m') {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
 }
 
 /**

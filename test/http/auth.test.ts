@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import {
   exportJWK,
   exportSPKI,
@@ -11,13 +10,9 @@ import {
   type JWTPayload,
 } from 'jose';
 import type request from 'supertest';
-import {
-  buildTestApp,
-  expectProblem,
-  signToken,
-  testJwtSecret,
-  type TestApp,
-} from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { listenOn } from '../helpers/serve';
 import type { AuthenticatorOptions } from '../../src/http/auth';
 
 const issuer = 'https://idp.example';
@@ -101,13 +96,9 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
     sentBytes: () => sent,
     keys,
     behaviour: 'serve',
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
-  const server: Server = createServer((req, res) => {
+  const server = await listenOn((req, res) => {
     if (req.url !== '/.well-known/jwks.json') {
       res.writeHead(404).end();
       return;
@@ -136,9 +127,7 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
     }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  jwks.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  jwks.url = `${server.url}/.well-known/jwks.json`;
   return jwks;
 }
 

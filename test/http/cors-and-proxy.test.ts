@@ -1,8 +1,7 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
 import request from 'supertest';
 import { startSimulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { listenOn, type Listening } from '../helpers/serve';
 
 const appOrigin = 'https://app.example';
 
@@ -135,18 +134,16 @@ describe('security headers', () => {
 
 describe('the per-IP rate limit behind a proxy', () => {
   let t: TestApp;
-  let server: Server;
+  let broker: Listening;
   let http: ReturnType<typeof request>;
 
   async function start(env: Record<string, string>) {
     t = await buildTestApp({ env: { RATE_LIMIT_IP_PER_MINUTE: '3', ...env } });
-    server = t.broker.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    http = request(server);
+    broker = await listenOn(t.broker.app);
+    http = request(broker.server);
   }
   afterEach(async () => {
-    server.closeAllConnections();
-    server.close();
+    await broker.close();
     await t.close();
   });
 

@@ -1,4 +1,5 @@
-import { buildTestApp, expectProblem, signToken, type TestApp } from '../helpers/build-test-app';
+import { signToken } from '../fixtures/tokens';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 const appOrigin = 'https://app.example';
 

@@ -1,5 +1,6 @@
 import { decodeJwt, jwtVerify } from 'jose';
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 import { agentProfile, agentUrl, externalCredentials, testSigningKey } from '../helpers/external-engine';
 
 describe('POST /session with an external engine profile', () => {

@@ -1,4 +1,5 @@
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 import { agentProfile, externalCredentials, testSigningKey } from '../helpers/external-engine';
 
 const staticAgentHeader = agentProfile.engine.headers['X-Agent-Key'];
