@@ -1,6 +1,6 @@
 import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
 import { signToken } from '../fixtures/tokens';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { useTestApp } from '../helpers/build-test-app';
 import { listenOn, type Listening } from '../helpers/serve';
 
 async function caught(promise: Promise<unknown>): Promise<BrokerError> {
@@ -14,21 +14,17 @@ async function caught(promise: Promise<unknown>): Promise<BrokerError> {
 
 describe('createBrokerClient', () => {
   describe('against the real broker on the simulator', () => {
-    let t: TestApp;
+    const t = useTestApp({ env: { SESSION_LIMIT_POLICY: 'reject' } });
     let broker: Listening;
     let client: BrokerClient;
     const clientFor = (user: string, url: string) =>
       createBrokerClient({ baseUrl: `${url}/`, getToken: async () => signToken({ sub: user }) });
 
     beforeEach(async () => {
-      t = await buildTestApp({ env: { SESSION_LIMIT_POLICY: 'reject' } });
       broker = await listenOn(t.broker.app);
       client = clientFor('alice', broker.url);
     });
-    afterEach(async () => {
-      await broker.close();
-      await t.close();
-    });
+    afterEach(() => broker.close());
 
     it('creates a session and returns its id, token and expiry as a Date', async () => {
       const before = Date.now();

@@ -7,7 +7,7 @@ import { build, type Metafile } from 'esbuild';
 import { buildClientModules } from '../../scripts/build-client';
 import packageJson from '../../package.json';
 import { signToken } from '../fixtures/tokens';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { useTestApp } from '../helpers/build-test-app';
 import { listenOn, type Listening } from '../helpers/serve';
 
 const run = promisify(execFile);
@@ -93,16 +93,12 @@ describe('the client as a package: avaturn-broker/client and avaturn-broker/reac
   });
 
   describe('in Node, with none of the server’s dependencies installed', () => {
-    let t: TestApp;
+    const t = useTestApp({ env: { LOG_LEVEL: 'silent', MAX_SESSIONS_PER_USER: '5' } }, { once: true });
     let broker: Listening;
     beforeAll(async () => {
-      t = await buildTestApp({ env: { LOG_LEVEL: 'silent', MAX_SESSIONS_PER_USER: '5' } });
       broker = await listenOn(t.broker.app);
     });
-    afterAll(async () => {
-      await broker.close();
-      await t.close();
-    });
+    afterAll(() => broker.close());
 
     const script = (load: string) => `${load}
       const client = createBrokerClient({ baseUrl: process.env.BROKER_URL, getToken: () => process.env.TOKEN });

@@ -72,6 +72,38 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
   };
 }
 
+/**
+ * A fresh test app for every test of the enclosing `describe` (or, with `once`, one for all of
+ * them), built by `buildTestApp` and closed after it. The object returned is the current app: use
+ * it inside tests and hooks, not while the tests are being declared. `options` may be a function,
+ * for options only known once earlier hooks have run. Jest runs after-hooks in the order they are
+ * declared, so this app closes before anything a later hook set up on it.
+ */
+export function useTestApp(
+  options: TestAppOptions | (() => TestAppOptions) = {},
+  { once = false }: { once?: boolean } = {},
+): TestApp {
+  const current = {} as TestApp;
+  let built: TestApp | undefined;
+  const setUp = async () => {
+    built = await buildTestApp(typeof options === 'function' ? options() : options);
+    Object.assign(current, built);
+  };
+  const tearDown = async () => {
+    const closing = built;
+    built = undefined;
+    await closing?.close();
+  };
+  if (once) {
+    beforeAll(setUp);
+    afterAll(tearDown);
+  } else {
+    beforeEach(setUp);
+    afterEach(tearDown);
+  }
+  return current;
+}
+
 /** Creates a session for `user` through POST /session, failing loudly unless it is a 201; its id. */
 export async function createSessionFor(t: TestApp, user: string): Promise<string> {
   const res = await t.http

@@ -11,7 +11,7 @@ import {
 } from 'jose';
 import type request from 'supertest';
 import { signToken, testJwtSecret } from '../fixtures/tokens';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { listenOn } from '../helpers/serve';
 import type { AuthenticatorOptions } from '../../src/http/auth';
 
@@ -132,13 +132,7 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
 }
 
 describe('authentication with the HS256 shared secret', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   const post = (authorization?: string) => {
     const req = t.http.post('/session');
@@ -245,13 +239,7 @@ describe('authentication with the HS256 shared secret', () => {
 });
 
 describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE beside the shared secret', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
 
   it('POST /session › with the configured issuer and audience › creates the session', async () => {
     const token = await signToken({ sub: 'alice', iss: issuer, aud: audience });
@@ -270,13 +258,7 @@ describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE beside the shared se
 });
 
 describe('authentication with AUTH_USER_CLAIM=email', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { AUTH_USER_CLAIM: 'email' } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { AUTH_USER_CLAIM: 'email' } });
 
   it('POST /session › names the user by the email claim, whatever the sub says', async () => {
     const first = `Bearer ${await signToken({ sub: 'device-1', email: 'alice@example.com' })}`;

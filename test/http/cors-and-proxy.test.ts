@@ -1,18 +1,12 @@
 import request from 'supertest';
 import { startSimulator } from '../../src/simulator';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { listenOn, type Listening } from '../helpers/serve';
 
 const appOrigin = 'https://app.example';
 
 describe('CORS with CORS_ORIGINS=https://app.example', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { CORS_ORIGINS: `${appOrigin}, https://admin.example` } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { CORS_ORIGINS: `${appOrigin}, https://admin.example` } });
 
   it('POST /session › from the app origin › allows it to read the 201, its Location, X-Request-Id and Idempotent-Replayed', async () => {
     const res = await t.http

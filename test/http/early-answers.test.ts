@@ -1,5 +1,5 @@
 import { createHttpServer } from '../../src/http/http-server';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { expectProblem, useTestApp } from '../helpers/build-test-app';
 import { exchangeOverSocket, type SocketAnswer } from '../helpers/raw-socket';
 import { listenOn, type Listening } from '../helpers/serve';
 
@@ -7,10 +7,9 @@ import { listenOn, type Listening } from '../helpers/serve';
 const marker = 'ZZ_MARKER_5c1d';
 
 describe("Node's own early answers (before a request reaches the app)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let server: Listening;
   beforeEach(async () => {
-    t = await buildTestApp();
     server = await listenOn(
       createHttpServer(t.broker.app, {
         logger: t.broker.logger,
@@ -20,10 +19,7 @@ describe("Node's own early answers (before a request reaches the app)", () => {
       }),
     );
   });
-  afterEach(async () => {
-    await server.close();
-    await t.close();
-  });
+  afterEach(() => server.close());
 
   function expectEarlyProblem(res: SocketAnswer, status: number, code: string, requestId?: string): void {
     expectProblem(res, status, code);

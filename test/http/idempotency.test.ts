@@ -1,14 +1,8 @@
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { expectProblem, useTestApp } from '../helpers/build-test-app';
 import { sleep } from '../helpers/waiting';
 
 describe('POST /session with an Idempotency-Key', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { MAX_SESSIONS_PER_USER: '5' } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { MAX_SESSIONS_PER_USER: '5' } });
 
   const post = async (user: string, key: string | undefined, body: object = {}) => {
     const req = t.http.post('/session').set('Authorization', await t.bearer(user));

@@ -1,6 +1,6 @@
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type request from 'supertest';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { rawPost, type RawResponse } from '../helpers/raw-post';
 import { exchangeOverSocket } from '../helpers/raw-socket';
 import { listenOn, type Listening } from '../helpers/serve';
@@ -22,14 +22,10 @@ function expectSafeProblem(
 }
 
 describe('POST /session input handling', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let auth: string;
   beforeEach(async () => {
-    t = await buildTestApp();
     auth = await t.bearer('alice');
-  });
-  afterEach(async () => {
-    await t.close();
   });
 
   const postJson = (text: string, contentType = 'application/json') =>
@@ -284,13 +280,7 @@ describe('POST /session input handling', () => {
 });
 
 describe('an unknown route', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   it.each([
     ['GET', `/${marker}`],

@@ -1,5 +1,5 @@
 import { createMemoryStore } from '../../src/sessions/memory-store';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { listenOn, type Listening } from '../helpers/serve';
 
 const routesCalled = (t: TestApp, route: string) =>
@@ -13,13 +13,7 @@ async function create(t: TestApp, user = 'alice', profile?: string) {
 }
 
 describe('POST /session when an upstream fails', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { UPSTREAM_TIMEOUT_MS: '400', SESSION_CREATE_DEADLINE_MS: '3000' } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { UPSTREAM_TIMEOUT_MS: '400', SESSION_CREATE_DEADLINE_MS: '3000' } });
 
   describe('when OpenAI answers 401', () => {
     it('answers 502 upstream-error without upstream text, does not retry, calls no Avaturn and frees the slot', async () => {

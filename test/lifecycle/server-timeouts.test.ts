@@ -1,16 +1,10 @@
 import { connect } from 'node:net';
 import { createHttpServer, serverTimeouts } from '../../src/http/http-server';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { useTestApp } from '../helpers/build-test-app';
 import { listenOn } from '../helpers/serve';
 
 describe('the HTTP server', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   it('keeps idle connections longer than a typical load balancer (60 s) and bounds headers and requests', () => {
     const server = createHttpServer(t.broker.app, { logger: t.broker.logger });
