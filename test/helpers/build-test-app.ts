@@ -75,18 +75,14 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
 /**
  * A fresh test app for every test of the enclosing `describe` (or, with `once`, one for all of
  * them), built by `buildTestApp` and closed after it. The object returned is the current app: use
- * it inside tests and hooks, not while the tests are being declared. `options` may be a function,
- * for options only known once earlier hooks have run. Jest runs after-hooks in the order they are
- * declared, so this app closes before anything a later hook set up on it.
+ * it inside tests and hooks, not while the tests are being declared. Jest runs after-hooks in the
+ * order they are declared, so this app closes before anything a later hook set up on it.
  */
-export function useTestApp(
-  options: TestAppOptions | (() => TestAppOptions) = {},
-  { once = false }: { once?: boolean } = {},
-): TestApp {
+export function useTestApp(options: TestAppOptions = {}, { once = false }: { once?: boolean } = {}): TestApp {
   const current = {} as TestApp;
   let built: TestApp | undefined;
   const setUp = async () => {
-    built = await buildTestApp(typeof options === 'function' ? options() : options);
+    built = await buildTestApp(options);
     Object.assign(current, built);
   };
   const tearDown = async () => {
