@@ -1,5 +1,6 @@
 import { startSimulator, type SimLedger } from '../../src/simulator';
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 /** SESSION_CREATE_DEADLINE_MS (default 10 s) plus the profile's user_absent_timeout (60 s). */
 const marginMs = 70_000;

@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { createRedisStore } from '../../src/sessions/redis-store';
 import type { SessionStore } from '../../src/sessions/store';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
-import { signToken, testJwtSecret } from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { eventually } from '../helpers/world';
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process';
 
