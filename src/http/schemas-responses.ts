@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENGINE_TYPES } from '../config/profiles-file';
+import { ENGINE_TYPES } from '../config/engines';
 import { problemCatalog, type ErrorCode } from '../errors';
 import type { SessionStore } from '../sessions/store';
 import { sessionId, userId } from './schemas';
