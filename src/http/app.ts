@@ -87,7 +87,13 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
           size: config.premintPoolSize,
           createDeadlineMs: config.timeouts.sessionCreateDeadlineMs,
           clock,
-          metrics,
+          observe: {
+            ready: (labels, count) => metrics.premintReady.set(labels, count),
+            hit: (labels) => metrics.premintHits.inc(labels),
+            miss: (labels) => metrics.premintMisses.inc(labels),
+            discarded: (labels, count) => metrics.premintDiscards.inc(labels, count),
+            refillFailed: (labels) => metrics.premintRefillFailures.inc(labels),
+          },
           logger,
         })
       : undefined;
@@ -96,7 +102,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const events = createLifecycleEvents({
     logger,
     store,
-    deliver: upstreams.deliverEvent,
+    deliver: upstreams.deliverWebhook,
     onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
   });
   const terminations = createTerminations({

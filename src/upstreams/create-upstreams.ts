@@ -5,10 +5,9 @@ import { createCircuit, type CallObserver, type Circuit, type CircuitOptions } f
 import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
 import { createOpenAiMinter } from './openai-minter';
-import type { LifecycleEvent } from '../sessions/lifecycle-events';
 import { defaultRetry } from './retry';
 import type { CredentialMinter, UpstreamName } from './types';
-import { createWebhookSender } from './webhook-sender';
+import { createWebhookSender, type WebhookMessage } from './webhook-sender';
 
 export interface UpstreamOptions {
   circuit?: CircuitOptions;
@@ -66,11 +65,11 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}, o
   return {
     minters,
     avaturn,
-    /** Delivers lifecycle events (EVENTS_WEBHOOK_URL), through its own circuit. */
-    deliverEvent:
+    /** Delivers webhooks (EVENTS_WEBHOOK_URL), through its own circuit. */
+    deliverWebhook:
       webhookSender &&
-      ((event: LifecycleEvent, signal?: AbortSignal) =>
-        circuits.webhook.run('deliver', () => webhookSender.send(event, signal))),
+      ((message: WebhookMessage, signal?: AbortSignal) =>
+        circuits.webhook.run('deliver', () => webhookSender.send(message, signal))),
     circuits,
     shutdown() {
       for (const circuit of Object.values(circuits)) circuit.shutdown();

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors';
-import { isSessionId } from '../../sessions/session-id';
+import { isSessionId } from '../../upstreams/session-id';
 import type { CreatedSession, SessionService } from '../../sessions/session-service';
 import type { SessionRecord, SessionStore, StoredResponse } from '../../sessions/store';
 import { userOf } from '../auth';
