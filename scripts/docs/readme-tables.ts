@@ -8,7 +8,7 @@ import { problemCatalog, type ErrorCode } from '../../src/errors';
 import { problemHeaders, routeProblems } from '../../src/http/openapi';
 import { AUTH_KINDS, ROUTES } from '../../src/http/openapi-routes';
 import { createMetrics } from '../../src/metrics';
-import { JOB_TOPICS } from '../../src/sessions/store';
+import { JOB_TOPICS } from '../../src/store/ports';
 
 /**
  * The README's tables, generated from what they describe: the route table, the problem catalog,

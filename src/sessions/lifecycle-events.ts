@@ -1,8 +1,8 @@
 import type { Logger } from '../logger';
 import type { WebhookMessage } from '../upstreams/webhook-sender';
-import type { EndReason } from './end-reasons';
+import type { EndReason } from '../store/end-reasons';
 import type { JobHandler } from './queue-worker';
-import type { Job, NewJob, SessionRecord, SessionStore } from './store';
+import type { Job, JobQueue, NewJob, SessionRecord } from '../store/ports';
 
 export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -55,7 +55,7 @@ export function webhookMessage(event: LifecycleEvent): WebhookMessage {
 
 export interface LifecycleEventsOptions {
   logger: Logger;
-  store: SessionStore;
+  store: JobQueue;
   /** Delivers a webhook; without one, events are log lines only. */
   deliver?: (message: WebhookMessage, signal: AbortSignal) => Promise<void>;
   /** Told about each delivery outcome (metrics). */

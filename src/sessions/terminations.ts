@@ -3,12 +3,12 @@ import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { withRetries } from '../upstreams/retry';
 import type { AvaturnGateway } from '../upstreams/types';
-import type { EndReason } from './end-reasons';
+import type { EndReason } from '../store/end-reasons';
 import { sessionEnded, type LifecycleEvents } from './lifecycle-events';
-import type { Job, SessionRecord, SessionStore, TerminationPayload } from './store';
+import type { Job, SessionRecord, SessionRegistry, TerminationPayload } from '../store/ports';
 
 export interface TerminationsDeps {
-  store: SessionStore;
+  store: SessionRegistry;
   avaturn: AvaturnGateway;
   metrics: Metrics;
   events: LifecycleEvents;

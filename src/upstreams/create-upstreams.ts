@@ -6,7 +6,7 @@ import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
 import { createOpenAiMinter } from './openai-minter';
 import { defaultRetry } from './retry';
-import type { CredentialMinter, UpstreamName } from './types';
+import type { AvaturnGateway, CredentialMinter, UpstreamName } from './types';
 import { createWebhookSender, type WebhookMessage } from './webhook-sender';
 
 export interface UpstreamOptions {
@@ -14,8 +14,22 @@ export interface UpstreamOptions {
   retry?: typeof defaultRetry;
 }
 
-/** The real adapters, sharing one connection pool and a circuit per upstream. */
-export function createUpstreams(config: Config, options: UpstreamOptions = {}, observe?: CallObserver) {
+/** Adapters passed in instead of the real ones (tests, embedding). */
+export interface GivenUpstreams {
+  minters?: Partial<Record<EngineType, CredentialMinter>>;
+  avaturn?: AvaturnGateway;
+}
+
+/**
+ * The real adapters, sharing one connection pool and a circuit per upstream; only those not given
+ * are built.
+ */
+export function createUpstreams(
+  config: Config,
+  options: UpstreamOptions = {},
+  observe?: CallObserver,
+  given: GivenUpstreams = {},
+) {
   const http = new UpstreamHttp();
   const circuitFor = (upstream: UpstreamName) => createCircuit(upstream, options.circuit, observe);
   const circuits = {
@@ -26,42 +40,50 @@ export function createUpstreams(config: Config, options: UpstreamOptions = {}, o
   } satisfies Record<UpstreamName, Circuit>;
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
-  const minters: Partial<Record<EngineType, CredentialMinter>> = {};
-  if (config.openai.apiKey !== undefined) {
-    minters['openai-realtime'] = createOpenAiMinter({
-      apiKey: config.openai.apiKey,
-      baseUrl: config.openai.baseUrl,
+  const minters = given.minters ?? realMinters();
+  const avaturn =
+    given.avaturn ??
+    createAvaturnGateway({
+      apiKey: config.avaturn.apiKey,
+      baseUrl: config.avaturn.baseUrl,
       timeoutMs,
       http,
-      circuit: circuits.openai,
-      retry,
+      circuit: circuits.avaturn,
     });
-  }
-  if (config.cartesia.apiKey !== undefined) {
-    minters.cartesia = createCartesiaMinter({
-      apiKey: config.cartesia.apiKey,
-      baseUrl: config.cartesia.baseUrl,
-      version: config.cartesia.version,
-      timeoutMs,
-      http,
-      circuit: circuits.cartesia,
-      retry,
-    });
-  }
-  if (config.externalEngine !== undefined) {
-    minters.external = createExternalEngineMinter({ signingKey: config.externalEngine.signingKey });
-  }
-  const avaturn = createAvaturnGateway({
-    apiKey: config.avaturn.apiKey,
-    baseUrl: config.avaturn.baseUrl,
-    timeoutMs,
-    http,
-    circuit: circuits.avaturn,
-  });
   const webhook = config.eventsWebhook;
   const webhookSender =
     webhook &&
     createWebhookSender({ url: webhook.url, secret: webhook.secret, http, timeoutMs, clock: Date.now });
+
+  function realMinters(): Partial<Record<EngineType, CredentialMinter>> {
+    const minters: Partial<Record<EngineType, CredentialMinter>> = {};
+    if (config.openai.apiKey !== undefined) {
+      minters['openai-realtime'] = createOpenAiMinter({
+        apiKey: config.openai.apiKey,
+        baseUrl: config.openai.baseUrl,
+        timeoutMs,
+        http,
+        circuit: circuits.openai,
+        retry,
+      });
+    }
+    if (config.cartesia.apiKey !== undefined) {
+      minters.cartesia = createCartesiaMinter({
+        apiKey: config.cartesia.apiKey,
+        baseUrl: config.cartesia.baseUrl,
+        version: config.cartesia.version,
+        timeoutMs,
+        http,
+        circuit: circuits.cartesia,
+        retry,
+      });
+    }
+    if (config.externalEngine !== undefined) {
+      minters.external = createExternalEngineMinter({ signingKey: config.externalEngine.signingKey });
+    }
+    return minters;
+  }
+
   return {
     minters,
     avaturn,

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMemoryStore } from '../../src/sessions/memory-store';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 const routesCalled = (t: TestApp, route: string) =>
