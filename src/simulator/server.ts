@@ -4,7 +4,7 @@ import { handleControl } from './control-routes';
 import { assertLatency, createFaultBook } from './faults';
 import { send } from './http-io';
 import { createLedger } from './ledger';
-import { matchRoute } from './routes';
+import { matchRoute } from './route-table';
 import type { SimKeys, Simulator, SimulatorOptions } from './types';
 import { handleUpstream, type UpstreamDeps } from './upstream-handler';
 import { avaturnError } from './vendor-errors';
