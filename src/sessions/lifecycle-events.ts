@@ -1,8 +1,8 @@
 import type { Logger } from '../logger';
-import type { WebhookMessage } from '../upstreams/webhook-sender';
 import type { EndReason } from '../store/end-reasons';
-import type { JobHandler } from './queue-worker';
 import type { Job, JobQueue, NewJob, SessionRecord } from '../store/ports';
+import type { WebhookMessage } from '../upstreams/webhook-sender';
+import type { JobHandler } from './queue-worker';
 
 export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];

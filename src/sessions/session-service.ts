@@ -3,12 +3,12 @@ import type { Config, EngineType, Profile } from '../config/types';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { SessionRecord, SessionRegistry } from '../store/ports';
 import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
 import { sessionCreated, type LifecycleEvent, type LifecycleEvents } from './lifecycle-events';
-import type { SessionRecord, SessionRegistry } from '../store/ports';
 import type { Terminations } from './terminations';
 import { untilAborted } from './until-aborted';
 

@@ -1,8 +1,8 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors';
-import { isSessionId } from '../../upstreams/session-id';
 import type { CreatedSession, SessionService } from '../../sessions/session-service';
 import type { SessionRecord } from '../../store/ports';
+import { isSessionId } from '../../upstreams/session-id';
 import { userOf } from '../auth';
 import { clientGoneOf } from '../client-gone';
 import {
