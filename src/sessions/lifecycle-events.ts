@@ -1,7 +1,8 @@
 import type { Logger } from '../logger';
-import type { EndReason } from './end-reasons';
+import type { EndReason } from '../store/end-reasons';
+import type { Job, JobQueue, NewJob, SessionRecord } from '../store/ports';
+import type { WebhookMessage } from '../upstreams/webhook-sender';
 import type { JobHandler } from './queue-worker';
-import type { Job, NewJob, SessionRecord, SessionStore } from './store';
 
 export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -29,7 +30,7 @@ export function sessionEnded(session: SessionRecord, reason: EndReason, at: numb
 }
 
 /** The event's fields as a log line and a webhook carry them; never a token or a key. */
-export function eventData(event: LifecycleEvent) {
+function eventData(event: LifecycleEvent) {
   const { session } = event;
   return {
     session_id: session.sessionId,
@@ -42,11 +43,21 @@ export function eventData(event: LifecycleEvent) {
   };
 }
 
+/** The event as a webhook carries it. */
+export function webhookMessage(event: LifecycleEvent): WebhookMessage {
+  return {
+    id: event.id,
+    type: event.type,
+    timestamp: new Date(event.at).toISOString(),
+    data: eventData(event),
+  };
+}
+
 export interface LifecycleEventsOptions {
   logger: Logger;
-  store: SessionStore;
-  /** Delivers an event as a webhook; without one, events are log lines only. */
-  deliver?: (event: LifecycleEvent, signal: AbortSignal) => Promise<void>;
+  store: JobQueue;
+  /** Delivers a webhook; without one, events are log lines only. */
+  deliver?: (message: WebhookMessage, signal: AbortSignal) => Promise<void>;
   /** Told about each delivery outcome (metrics). */
   onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
 }
@@ -66,7 +77,7 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
   /** The queue worker's handler for `event` jobs; undefined without webhooks. */
   const jobHandler: JobHandler | undefined = deliver && {
     async run(job: Job, signal: AbortSignal): Promise<void> {
-      await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
+      await deliver(webhookMessage(job.payload as LifecycleEvent), signal).catch((err: unknown) => {
         report('failed');
         throw err;
       });

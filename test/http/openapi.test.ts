@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import { ENGINE_TYPES } from '../../src/config/profiles-file';
+import { ENGINE_TYPES } from '../../src/config/engines';
 import { problemCatalog, type ErrorCode } from '../../src/errors';
 import { ROUTES } from '../../src/http/openapi-routes';
 import { type TestApp, useTestApp } from '../helpers/build-test-app';

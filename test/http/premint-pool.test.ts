@@ -118,7 +118,7 @@ describe('pre-minted credentials (PREMINT_POOL_SIZE)', () => {
       expect(await metric(t, 'avaturn_broker_premint_hits_total')).toBe(1);
       expect(await metric(t, 'avaturn_broker_premint_misses_total')).toBe(1);
 
-      const profile = t.broker.service.profileNamed('default');
+      const profile = t.broker.service.assertProfile('default');
       const inline = await pool.minters['openai-realtime']!.mint(profile, { userId: 'carol' });
       expect(pool.wasPreMinted(inline)).toBe(false);
 

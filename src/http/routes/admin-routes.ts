@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { AppError } from '../../errors';
 import type { SessionService } from '../../sessions/session-service';
-import type { SessionRecord } from '../../sessions/store';
+import type { SessionRecord } from '../../store/ports';
 import { hasBearerSecret } from '../bearer-secret';
 import { parseAdminSessionsLimit, userId } from '../schemas';
 import type { AdminSessionBody, AdminSessionListBody, TerminatedCountBody } from '../schemas-responses';
