@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config';
 import { startServer } from '../src/server';
-import { createRedisStore } from '../src/sessions/redis-store';
+import { createRedisStore } from '../src/store/redis/redis-store';
 import { runChild } from './child-runtime';
 import { addLiveSessions, type AddLiveSessions } from './live-sessions';
 

@@ -1,4 +1,4 @@
-import type { SessionStore } from '../src/sessions/store';
+import type { SessionStore } from '../src/store/ports';
 
 export interface AddLiveSessions {
   /** Sessions to add; each gets its own user, as with the default MAX_SESSIONS_PER_USER=1. */

@@ -3,7 +3,8 @@ import type { Profile } from '../src/config/types';
 import { avaturnCreateRequest } from '../src/upstreams/avaturn-create-request';
 import { brokerEnvFor, defaultSimKeys } from '../src/simulator';
 import { clientSecretRequest } from '../src/upstreams/openai-minter';
-import { signToken, testJwtSecret, testProfiles } from '../test/helpers/build-test-app';
+import { testProfiles } from '../test/fixtures/profiles';
+import { signToken, testJwtSecret } from '../test/fixtures/tokens';
 import type { BaselineParams } from './baseline-server';
 
 /** The profile every scenario creates sessions for: OpenAI, the test suite's, shaped like a real one. */

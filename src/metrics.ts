@@ -1,11 +1,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { JobTopic } from './sessions/store';
 import type { CircuitName } from './upstreams/types';
 
 /** What the metrics read when scraped. */
 export interface MetricSources {
   liveSessions(): Promise<number>;
-  queueDepth(): Promise<Record<JobTopic, number>>;
+  /** Jobs waiting in the durable queue, by topic. */
+  queueDepth(): Promise<Record<string, number>>;
   circuitStates(): Partial<Record<CircuitName, CircuitState>>;
   /** Epoch seconds at which each configured OpenAI model is shut down, for those that have a date. */
   modelShutdowns(): Record<string, number>;

@@ -3,12 +3,12 @@ import * as prettier from 'prettier';
 import { z } from 'zod';
 import { ENV_DOCS, type EnvDoc } from '../../src/config/env-docs';
 import { envSchema, type EnvVar } from '../../src/config/load-config';
-import { ENGINE_TYPES, engineDef } from '../../src/config/profiles-file';
+import { ENGINE_TYPES, engineDef } from '../../src/config/engines';
 import { problemCatalog, type ErrorCode } from '../../src/errors';
 import { problemHeaders, routeProblems } from '../../src/http/openapi';
 import { AUTH_KINDS, ROUTES } from '../../src/http/openapi-routes';
 import { createMetrics } from '../../src/metrics';
-import { JOB_TOPICS } from '../../src/sessions/store';
+import { JOB_TOPICS } from '../../src/store/ports';
 import { generatedSections } from './markdown';
 
 /**

@@ -1,6 +1,6 @@
 import { RANGES } from './env-parsers';
-import { ENGINE_TYPES, engineDef, type EngineUse } from './profiles-file';
-import type { EngineType } from './types';
+import { ENGINE_TYPES, engineDef, type EngineType } from './engines';
+import type { EngineUse } from './profiles-file';
 
 type RawEnv = Readonly<Partial<Record<string, string>>>;
 

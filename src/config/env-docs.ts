@@ -1,5 +1,5 @@
 import type { EnvVar } from './load-config';
-import { ENGINES } from './profiles-file';
+import { ENGINES } from './engines';
 
 export interface EnvDoc {
   /** What it does, for the README's configuration table. */

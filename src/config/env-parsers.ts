@@ -18,6 +18,8 @@ export const orRequired =
   (issue) =>
     issue.input === undefined ? 'is required' : `must be ${expected}`;
 
+export const text = z.string({ error: orRequired('a string') }).min(1, { error: 'must not be empty' });
+
 export function integer([min, max = Number.MAX_SAFE_INTEGER]: Range) {
   const error = `must be an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`;
   return { error, schema: z.number({ error }).int({ error }).min(min, { error }).max(max, { error }) };

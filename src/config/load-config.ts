@@ -18,14 +18,8 @@ import {
 } from './env-parsers';
 import { omitUndefined } from './omit-undefined';
 import { describeIssue } from './problems';
-import {
-  BACKGROUNDS,
-  defaultProfiles,
-  readProfilesFile,
-  RENDER_MODELS,
-  SESSION_ENGINES,
-  toProfiles,
-} from './profiles-file';
+import { BACKGROUNDS, RENDER_MODELS, SESSION_ENGINES } from './engines';
+import { defaultProfiles, readProfilesFile, toProfiles } from './profiles-file';
 import type { Config } from './types';
 
 /** Every problem found, one per line; never a variable's value, so it is safe to log. */

@@ -1,35 +1,13 @@
-import type { SAMPLE_RATES } from './agent-endpoint';
-import type { ENGINES, RENDER_MODELS } from './profiles-file';
+import type { EngineProfile, RENDER_MODELS } from './engines';
 
-export type EngineType = keyof typeof ENGINES;
+export type {
+  CartesiaEngineProfile,
+  EngineProfile,
+  EngineType,
+  ExternalEngineProfile,
+  OpenAiEngineProfile,
+} from './engines';
 export type SessionLimitPolicy = 'replace-oldest' | 'reject';
-
-export interface OpenAiEngineProfile {
-  type: 'openai-realtime';
-  model: string;
-  voice?: string;
-  instructions?: string;
-  /** Extra OpenAI `session` fields (tools, prompt, transcription...), merged server-side. */
-  session: Record<string, unknown>;
-  clientSecretTtlSeconds: number;
-}
-
-export interface CartesiaEngineProfile {
-  type: 'cartesia';
-  agentId: string;
-  tokenTtlSeconds: number;
-}
-
-/** The operator's own voice agent, which Avaturn reaches over a WebSocket. */
-export interface ExternalEngineProfile {
-  type: 'external';
-  url: string;
-  sampleRate: (typeof SAMPLE_RATES)[number];
-  /** Static handshake headers; never Authorization, which carries the minted credential. */
-  headers: Record<string, string>;
-}
-
-export type EngineProfile = OpenAiEngineProfile | CartesiaEngineProfile | ExternalEngineProfile;
 
 export interface Profile {
   name: string;

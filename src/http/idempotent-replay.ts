@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
-import type { SessionStore, StoredResponse } from '../sessions/store';
+import type { IdempotencyStore } from '../store/ports';
 
 export const idempotencyKeyPattern = /^[\x20-\x7E]{1,255}$/;
 /** Completed keys are kept this long (the contract's minimum). */
@@ -18,9 +18,23 @@ export function assertIdempotencyKey(value: string | undefined): string | undefi
   return value;
 }
 
+/** An answer as it is kept for replay under an Idempotency-Key. */
+export interface StoredResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
 export interface IdempotentOutcome {
   replayed: boolean;
   response: StoredResponse;
+}
+
+export interface IdempotencyScope {
+  userId: string;
+  key: string;
+  /** Of the request body: the same key with another body is a 422. */
+  fingerprint: string;
 }
 
 /**
@@ -28,9 +42,19 @@ export interface IdempotentOutcome {
  * with another body is a 422, one while the first still runs is a 409. A failed attempt forgets
  * the key, so the client may retry it.
  */
-export async function runIdempotent(
-  store: SessionStore,
-  scope: { userId: string; key: string; fingerprint: string; pendingTtlMs: number },
+export type IdempotentReplay = (
+  scope: IdempotencyScope,
+  produce: () => Promise<StoredResponse>,
+) => Promise<IdempotentOutcome>;
+
+/** The replay bound to its store; a first attempt holds its key for at most `pendingTtlMs`. */
+export function createIdempotentReplay(store: IdempotencyStore, pendingTtlMs: number): IdempotentReplay {
+  return (scope, produce) => runIdempotent(store, { ...scope, pendingTtlMs }, produce);
+}
+
+async function runIdempotent(
+  store: IdempotencyStore,
+  scope: IdempotencyScope & { pendingTtlMs: number },
   produce: () => Promise<StoredResponse>,
 ): Promise<IdempotentOutcome> {
   const attemptId = randomUUID();
@@ -43,7 +67,8 @@ export async function runIdempotent(
   );
   switch (begun.state) {
     case 'completed':
-      return { replayed: true, response: begun.response };
+      // Only this function completes keys, always with a StoredResponse.
+      return { replayed: true, response: begun.response as StoredResponse };
     case 'in-progress':
       throw new AppError('idempotency-in-progress', 'A request with this Idempotency-Key is still running.', {
         retryAfterSeconds: 1,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { problemCatalog, type ErrorCode } from '../errors';
-import { sessionIdPattern } from '../sessions/session-id';
+import { sessionIdPattern } from '../upstreams/session-id';
 import { adminSessionsLimit, createSessionBody, idempotencyKey, sessionId, userId } from './schemas';
 import {
   adminSessionList,

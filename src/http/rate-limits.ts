@@ -1,13 +1,13 @@
 import { rateLimit, ipKeyGenerator, type Options, type RateLimitInfo } from 'express-rate-limit';
 import type { RequestHandler } from 'express';
 import { AppError, isAppError } from '../errors';
-import { storeUnavailable } from '../sessions/guarded-store';
-import type { SessionStore } from '../sessions/store';
+import { storeUnavailable } from '../store/guarded-store';
+import type { RateLimitStores } from '../store/ports';
 
 const windowMs = 60_000;
 
 function limiter(
-  store: SessionStore,
+  store: RateLimitStores,
   prefix: 'ip' | 'user' | 'admin',
   limit: number,
   keyGenerator: Options['keyGenerator'],
@@ -39,7 +39,11 @@ function limiter(
 }
 
 /** Per client IP on every authenticated route, before authentication (req.ip honours TRUST_PROXY). */
-export function ipRateLimit(store: SessionStore, perMinute: number, onLimited: () => void): RequestHandler {
+export function ipRateLimit(
+  store: RateLimitStores,
+  perMinute: number,
+  onLimited: () => void,
+): RequestHandler {
   return limiter(store, 'ip', perMinute, (req) => ipKeyGenerator(req.ip ?? 'unknown'), onLimited);
 }
 
@@ -49,7 +53,7 @@ export function ipRateLimit(store: SessionStore, perMinute: number, onLimited: (
  * operator's own calls are not counted.
  */
 export function adminRateLimit(
-  store: SessionStore,
+  store: RateLimitStores,
   perMinute: number,
   onLimited: () => void,
 ): RequestHandler {
@@ -59,6 +63,10 @@ export function adminRateLimit(
 }
 
 /** Per user on POST /session, after authentication. */
-export function userRateLimit(store: SessionStore, perMinute: number, onLimited: () => void): RequestHandler {
+export function userRateLimit(
+  store: RateLimitStores,
+  perMinute: number,
+  onLimited: () => void,
+): RequestHandler {
   return limiter(store, 'user', perMinute, (req) => `user:${req.userId ?? 'unknown'}`, onLimited);
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { ENGINE_TYPES } from '../config/profiles-file';
+import { ENGINE_TYPES } from '../config/engines';
 import { problemCatalog, type ErrorCode } from '../errors';
-import type { SessionStore } from '../sessions/store';
+import type { StoreHealth } from '../store/ports';
 import { sessionId, userId } from './schemas';
 
 /**
@@ -41,7 +41,7 @@ export const terminatedCount = z.strictObject({
 export const liveness = z.strictObject({ status: z.literal('ok') });
 
 // The readiness route sends its store's kind as ReadinessBody, so a kind missing here fails to compile.
-const STORE_KINDS = ['memory', 'redis'] as const satisfies readonly SessionStore['kind'][];
+const STORE_KINDS = ['memory', 'redis'] as const satisfies readonly StoreHealth['kind'][];
 
 export const readiness = z.strictObject({ status: z.literal('ready'), store: z.enum(STORE_KINDS) });
 

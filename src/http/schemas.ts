@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AppError } from '../errors';
-import { sessionIdPattern } from '../sessions/session-id';
+import { sessionIdPattern } from '../upstreams/session-id';
 import { idempotencyKeyPattern } from './idempotent-replay';
 
 /** What the routes accept. The OpenAPI document is generated from these same schemas. */

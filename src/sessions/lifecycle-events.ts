@@ -1,7 +1,8 @@
 import type { Logger } from '../logger';
-import type { EndReason } from './end-reasons';
+import type { EndReason } from '../store/end-reasons';
+import type { Job, JobQueue, NewJob, SessionRecord } from '../store/ports';
+import type { WebhookMessage } from '../upstreams/webhook-sender';
 import type { JobHandler } from './queue-worker';
-import type { Job, NewJob, SessionRecord, SessionStore } from './store';
 
 export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -41,7 +42,7 @@ export function sessionEnded(session: SessionRecord, reason: EndReason, at: numb
 }
 
 /** The event's fields as a log line and a webhook carry them; never a token or a key. */
-export function eventData(event: LifecycleEvent) {
+function eventData(event: LifecycleEvent) {
   const { session } = event;
   return {
     session_id: session.sessionId,
@@ -55,14 +56,24 @@ export function eventData(event: LifecycleEvent) {
   };
 }
 
+/** The event as a webhook carries it. */
+export function webhookMessage(event: LifecycleEvent): WebhookMessage {
+  return {
+    id: event.id,
+    type: event.type,
+    timestamp: new Date(event.at).toISOString(),
+    data: eventData(event),
+  };
+}
+
 export interface LifecycleEventsOptions {
   logger: Logger;
-  store: SessionStore;
+  store: JobQueue;
   /**
-   * Delivers an event as a webhook, resolving 'gone' when the receiver wants no more of it (410);
-   * without one, events are log lines only.
+   * Delivers a webhook, resolving 'gone' when the receiver wants no more of it (410); without one,
+   * events are log lines only.
    */
-  deliver?: (event: LifecycleEvent, signal: AbortSignal) => Promise<'delivered' | 'gone'>;
+  deliver?: (message: WebhookMessage, signal: AbortSignal) => Promise<'delivered' | 'gone'>;
   /** Told about each delivery outcome (metrics). */
   onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped' | 'gone') => void;
 }
@@ -82,15 +93,17 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
   /** The queue worker's handler for `event` jobs; undefined without webhooks. */
   const jobHandler: JobHandler | undefined = deliver && {
     async run(job: Job, signal: AbortSignal): Promise<void> {
-      const outcome = await deliver(job.payload as LifecycleEvent, signal).catch((err: unknown) => {
-        report('failed');
-        // Once per event: later attempts are counted. Not while the circuit is open, whose opening
-        // was logged already: a receiver down for a day would otherwise cost a line per event.
-        const failure = deliveryFailure(job, err);
-        if (job.attempts === 0 && failure.kind !== 'circuit-open')
-          options.logger.warn(failure, 'webhook delivery failed; retrying');
-        throw err;
-      });
+      const outcome = await deliver(webhookMessage(job.payload as LifecycleEvent), signal).catch(
+        (err: unknown) => {
+          report('failed');
+          // Once per event: later attempts are counted. Not while the circuit is open, whose opening
+          // was logged already: a receiver down for a day would otherwise cost a line per event.
+          const failure = deliveryFailure(job, err);
+          if (job.attempts === 0 && failure.kind !== 'circuit-open')
+            options.logger.warn(failure, 'webhook delivery failed; retrying');
+          throw err;
+        },
+      );
       report(outcome);
       if (outcome === 'gone')
         options.logger.warn({ eventId: job.id }, 'webhook receiver answered 410 Gone; event dropped');

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger';
-import type { Job, JobTopic, SessionStore } from './store';
+import type { Job, JobQueue, JobTopic } from '../store/ports';
 
 export interface JobHandler {
   /** Does the job and settles it in the store; throws to have it tried again later. */
@@ -29,7 +29,7 @@ export const defaultQueueWorkerOptions: QueueWorkerOptions = {
 };
 
 export interface QueueWorkerDeps {
-  store: SessionStore;
+  store: JobQueue;
   /** A topic without a handler here waits for a replica that has one (e.g. webhooks configured). */
   handlers: Partial<Record<JobTopic, JobHandler>>;
   /** Sweeps up to `limit` lapsed sessions out of the registry (every poll); resolves how many. */

@@ -3,13 +3,13 @@ import type { Config, EngineType, Profile } from '../config/types';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { SessionRecord, SessionRegistry } from '../store/ports';
 import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import { externalCredentialId } from '../upstreams/external-engine-minter';
 import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
 import { sessionCreated, type LifecycleEvent, type LifecycleEvents } from './lifecycle-events';
-import type { SessionRecord, SessionStore } from './store';
 import type { Terminations } from './terminations';
 import { untilAborted } from './until-aborted';
 
@@ -20,7 +20,8 @@ export interface CreatedSession {
 
 export interface CreateSessionInput {
   userId: string;
-  profileName: string;
+  /** As assertProfile found it. */
+  profile: Profile;
   /** Aborts when the client has hung up before its answer was written. */
   clientGone?: AbortSignal;
   /**
@@ -32,7 +33,7 @@ export interface CreateSessionInput {
 
 export interface SessionServiceDeps {
   config: Config;
-  store: SessionStore;
+  store: SessionRegistry;
   minters: Partial<Record<EngineType, CredentialMinter>>;
   avaturn: AvaturnGateway;
   terminations: Terminations;
@@ -46,6 +47,12 @@ export interface SessionServiceDeps {
 
 export type SessionService = ReturnType<typeof createSessionService>;
 
+/**
+ * How long a create may hold its slot and its Idempotency-Key: its deadline and a margin, so that
+ * only a crashed replica's reservation or pending key lapses by itself.
+ */
+export const createHoldMs = (timeouts: Config['timeouts']) => timeouts.sessionCreateDeadlineMs + 30_000;
+
 const clientGoneError = () => new AppError('invalid-request', 'The client closed the connection.');
 
 /**
@@ -56,10 +63,10 @@ const clientGoneError = () => new AppError('invalid-request', 'The client closed
 export function createSessionService(deps: SessionServiceDeps) {
   const { config, store, terminations, events, logger, metrics, clock } = deps;
   const { limits, timeouts } = config;
-  /** A reservation outlives the create by a margin, so that only a crashed replica's lapses. */
-  const reservationTtlMs = timeouts.sessionCreateDeadlineMs + 30_000;
+  const reservationTtlMs = createHoldMs(timeouts);
 
-  function profileNamed(name: string): Profile {
+  /** The profile of that name; unknown-profile when there is none. */
+  function assertProfile(name: string): Profile {
     const profile = Object.hasOwn(config.profiles, name) ? config.profiles[name] : undefined;
     if (profile === undefined)
       throw new AppError('unknown-profile', 'No profile with that name is configured.');
@@ -67,7 +74,7 @@ export function createSessionService(deps: SessionServiceDeps) {
   }
 
   async function create(input: CreateSessionInput): Promise<CreatedSession> {
-    const profile = profileNamed(input.profileName);
+    const { profile } = input;
     const deadline = new AbortController();
     const timer = setTimeout(
       () => deadline.abort(new AppError('upstream-timeout', 'The session could not be created in time.')),
@@ -250,7 +257,7 @@ export function createSessionService(deps: SessionServiceDeps) {
     return results.filter((result) => result.status === 'fulfilled' && result.value !== undefined).length;
   }
 
-  return { create, end, list, listAll, endAllOf, profileNamed };
+  return { create, end, list, listAll, endAllOf, assertProfile };
 }
 
 function sessionLimit(reason: 'user-cap' | 'global-cap'): AppError {

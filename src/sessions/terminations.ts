@@ -1,14 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import type { EndReason } from '../store/end-reasons';
+import type { Job, SessionRecord, SessionRegistry, TerminationPayload } from '../store/ports';
 import { withRetries } from '../upstreams/retry';
 import type { AvaturnGateway } from '../upstreams/types';
-import type { EndReason } from './end-reasons';
 import { sessionEnded, type LifecycleEvents } from './lifecycle-events';
-import type { Job, SessionRecord, SessionStore, TerminationPayload } from './store';
 
 export interface TerminationsDeps {
-  store: SessionStore;
+  store: SessionRegistry;
   avaturn: AvaturnGateway;
   metrics: Metrics;
   events: LifecycleEvents;

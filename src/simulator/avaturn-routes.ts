@@ -5,7 +5,7 @@ import { fastApiValidationError } from './fastapi-errors';
 import { bearerToken, type Reply } from './http-io';
 import { randomId } from './ids';
 import type { Ledger } from './ledger';
-import type { RouteContext } from './route';
+import type { RouteContext } from './route-def';
 import { validate } from './validation';
 import { avaturnError } from './vendor-errors';
 
@@ -78,7 +78,7 @@ function checkEngine(engine: Engine, ledger: Ledger): { error: Reply } | { use: 
   return { use: (sessionId) => check.credential.usedBy.push(sessionId) };
 }
 
-export function createSession(ctx: RouteContext): Reply {
+export function handleCreateSession(ctx: RouteContext): Reply {
   const denied = unauthorized(ctx);
   if (denied) return denied;
   const parsed = validate(createSchema, ctx.body);
@@ -100,7 +100,7 @@ export function createSession(ctx: RouteContext): Reply {
   return { status: 200, json: { session_id: sessionId, token } };
 }
 
-export function terminateSession(ctx: RouteContext): Reply {
+export function handleTerminateSession(ctx: RouteContext): Reply {
   const denied = unauthorized(ctx);
   if (denied) return denied;
   const [sessionId = ''] = ctx.params;

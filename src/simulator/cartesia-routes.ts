@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bearerToken, headerValue, type Reply } from './http-io';
 import { randomId } from './ids';
-import type { RouteContext } from './route';
+import type { RouteContext } from './route-def';
 import { isMissing, issueFields, validate } from './validation';
 import { cartesiaError } from './vendor-errors';
 

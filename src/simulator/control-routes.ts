@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { faultSchema, type FaultBook } from './faults';
 import { parseJsonBody, readBody, type Reply } from './http-io';
 import type { Ledger } from './ledger';
-import type { ModelCatalogue } from './openai-models';
+import type { ModelCatalogue } from './model-catalogue';
 
 export interface ControlDeps {
   ledger: Ledger;

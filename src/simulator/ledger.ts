@@ -1,6 +1,6 @@
 import type { SimCall, SimCredential, SimLedger, SimSession } from './types';
 
-interface SessionRecord extends SimSession {
+interface LedgerSession extends SimSession {
   endsAt: number;
 }
 
@@ -13,7 +13,7 @@ export type CredentialCheck =
  */
 export function createLedger(clock: () => number) {
   let credentials: SimCredential[] = [];
-  let sessions: SessionRecord[] = [];
+  let sessions: LedgerSession[] = [];
   let calls: SimCall[] = [];
 
   function expireSessions(): void {
@@ -27,7 +27,7 @@ export function createLedger(clock: () => number) {
     }
   }
 
-  function publicSession({ endsAt: _endsAt, ...session }: SessionRecord): SimSession {
+  function publicSession({ endsAt: _endsAt, ...session }: LedgerSession): SimSession {
     return structuredClone(session);
   }
 

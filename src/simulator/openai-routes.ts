@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { bearerToken, type Reply } from './http-io';
 import { randomId } from './ids';
-import type { RouteContext } from './route';
+import type { RouteContext } from './route-def';
 import { modelNotFound } from './openai-models';
 import { describeValue, isMissing, isObject, issueFields, validate } from './validation';
 import { openAiError } from './vendor-errors';

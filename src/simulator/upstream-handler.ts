@@ -3,8 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pickLatency, type FaultBook } from './faults';
 import { parseJsonBody, readBody, send, type BodyRead, type JsonParse, type Reply } from './http-io';
 import type { Ledger } from './ledger';
-import type { ModelCatalogue } from './openai-models';
-import type { RouteDef } from './route';
+import type { ModelCatalogue } from './model-catalogue';
+import type { RouteDef } from './route-def';
 import type { SimFault, SimKeys, SimLatency } from './types';
 import { genericError } from './vendor-errors';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { sessionIdPattern } from '../sessions/session-id';
+import { sessionIdPattern } from './session-id';
 import type { Circuit } from './circuit';
 import type { UpstreamHttp, UpstreamResponse } from './http-client';
 import type { AvaturnCreateRequest, AvaturnGateway, AvaturnSession, CallOptions } from './types';

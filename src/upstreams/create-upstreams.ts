@@ -5,14 +5,13 @@ import { createCartesiaMinter } from './cartesia-minter';
 import { createCircuit, type CallObserver, type Circuit, type CircuitOptions } from './circuit';
 import { createExternalEngineMinter } from './external-engine-minter';
 import { UpstreamHttp } from './http-client';
-import { createModelLifecycle, type ModelCheckOptions, type ModelLifecycle } from './model-lifecycle';
+import { createModelLifecycle, type ModelCheckOptions } from './model-lifecycle';
 import { createOpenAiClient } from './openai-client';
 import { createOpenAiMinter } from './openai-minter';
 import { createOpenAiModelLookup } from './openai-models';
-import type { LifecycleEvent } from '../sessions/lifecycle-events';
 import { defaultRetry } from './retry';
-import type { CircuitName, CredentialMinter, UpstreamName } from './types';
-import { createWebhookSender } from './webhook-sender';
+import type { AvaturnGateway, CircuitName, CredentialMinter, UpstreamName } from './types';
+import { createWebhookSender, type WebhookMessage } from './webhook-sender';
 
 export interface UpstreamOptions {
   circuit?: CircuitOptions;
@@ -26,12 +25,22 @@ export interface UpstreamContext {
   clock: () => number;
 }
 
-/** The real adapters, sharing one connection pool and a circuit per upstream. */
+/** Adapters passed in instead of the real ones (tests, embedding). */
+export interface GivenUpstreams {
+  minters?: Partial<Record<EngineType, CredentialMinter>>;
+  avaturn?: AvaturnGateway;
+}
+
+/**
+ * The real adapters, sharing one connection pool and a circuit per upstream; only those not given
+ * are built.
+ */
 export function createUpstreams(
   config: Config,
   context: UpstreamContext,
   options: UpstreamOptions = {},
   observe?: CallObserver,
+  given: GivenUpstreams = {},
 ) {
   const http = new UpstreamHttp();
   const circuitFor = (upstream: UpstreamName) => createCircuit(upstream, options.circuit, observe);
@@ -49,58 +58,70 @@ export function createUpstreams(
   }
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
-  const minters: Partial<Record<EngineType, CredentialMinter>> = {};
-  let modelLifecycle: ModelLifecycle | undefined;
-  if (config.openai.apiKey !== undefined) {
-    const openai = { apiKey: config.openai.apiKey, baseUrl: config.openai.baseUrl, timeoutMs, http };
-    modelLifecycle = createModelLifecycle({
+  const openai =
+    config.openai.apiKey === undefined
+      ? undefined
+      : { apiKey: config.openai.apiKey, baseUrl: config.openai.baseUrl, timeoutMs, http };
+  const modelLifecycle =
+    openai &&
+    createModelLifecycle({
       profiles: config.profiles,
       lookup: createOpenAiModelLookup(createOpenAiClient(openai)),
       ...context,
       ...options.modelCheck,
     });
-    minters['openai-realtime'] = createOpenAiMinter({
-      ...openai,
-      circuit: circuits.openai,
-      retry,
-      retirementOf: modelLifecycle.retirement,
-    });
-  }
-  if (config.cartesia.apiKey !== undefined) {
-    minters.cartesia = createCartesiaMinter({
-      apiKey: config.cartesia.apiKey,
-      baseUrl: config.cartesia.baseUrl,
-      version: config.cartesia.version,
+  const minters = given.minters ?? realMinters();
+  const avaturn =
+    given.avaturn ??
+    createAvaturnGateway({
+      apiKey: config.avaturn.apiKey,
+      baseUrl: config.avaturn.baseUrl,
       timeoutMs,
       http,
-      circuit: circuits.cartesia,
-      retry,
+      circuits: { create: circuits['avaturn-create'], terminate: circuits['avaturn-terminate'] },
     });
-  }
-  if (config.externalEngine !== undefined) {
-    minters.external = createExternalEngineMinter({ signingKey: config.externalEngine.signingKey });
-  }
-  const avaturn = createAvaturnGateway({
-    apiKey: config.avaturn.apiKey,
-    baseUrl: config.avaturn.baseUrl,
-    timeoutMs,
-    http,
-    circuits: { create: circuits['avaturn-create'], terminate: circuits['avaturn-terminate'] },
-  });
   const webhook = config.eventsWebhook;
   const webhookSender =
     webhook &&
     createWebhookSender({ url: webhook.url, secret: webhook.secret, http, timeoutMs, clock: Date.now });
+
+  function realMinters(): Partial<Record<EngineType, CredentialMinter>> {
+    const minters: Partial<Record<EngineType, CredentialMinter>> = {};
+    if (openai) {
+      minters['openai-realtime'] = createOpenAiMinter({
+        ...openai,
+        circuit: circuits.openai,
+        retry,
+        retirementOf: modelLifecycle?.retirement,
+      });
+    }
+    if (config.cartesia.apiKey !== undefined) {
+      minters.cartesia = createCartesiaMinter({
+        apiKey: config.cartesia.apiKey,
+        baseUrl: config.cartesia.baseUrl,
+        version: config.cartesia.version,
+        timeoutMs,
+        http,
+        circuit: circuits.cartesia,
+        retry,
+      });
+    }
+    if (config.externalEngine !== undefined) {
+      minters.external = createExternalEngineMinter({ signingKey: config.externalEngine.signingKey });
+    }
+    return minters;
+  }
+
   return {
     minters,
     avaturn,
-    /** Delivers lifecycle events (EVENTS_WEBHOOK_URL), through its own circuit. */
-    deliverEvent:
+    /** Delivers webhooks (EVENTS_WEBHOOK_URL), through its own circuit. */
+    deliverWebhook:
       webhookSender &&
-      ((event: LifecycleEvent, signal?: AbortSignal) =>
-        circuits.webhook.run('deliver', () => webhookSender.send(event, signal))),
+      ((message: WebhookMessage, signal?: AbortSignal) =>
+        circuits.webhook.run('deliver', () => webhookSender.send(message, signal))),
     circuits,
-    /** When the OpenAI profiles' models shut down; started by the server, never by a request. */
+    /** When the OpenAI profiles' models shut down; started with the server, never by a request. */
     modelLifecycle,
     shutdown() {
       modelLifecycle?.stop();

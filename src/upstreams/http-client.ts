@@ -1,6 +1,6 @@
 import { Agent, request, type Dispatcher } from 'undici';
 import type { UpstreamName } from './types';
-import { parseRetryAfter, UpstreamError } from './upstream-error';
+import { parseRetryAfterMs, UpstreamError } from './upstream-error';
 
 export const maxUpstreamBodyBytes = 64 * 1024;
 
@@ -69,7 +69,7 @@ export class UpstreamHttp {
       return {
         status: res.statusCode,
         json: parseJson(text),
-        retryAfterMs: parseRetryAfter(header('retry-after')),
+        retryAfterMs: parseRetryAfterMs(header('retry-after')),
         requestId: header('x-request-id') ?? header('request-id'),
       };
     } catch (err) {

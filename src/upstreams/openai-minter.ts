@@ -9,7 +9,7 @@ import type { Retirement } from './model-lifecycle';
 import { createOpenAiClient } from './openai-client';
 import { defaultRetry, withRetries } from './retry';
 import type { ConversationEngine, CredentialMinter, MintContext } from './types';
-import { parseRetryAfter, UpstreamError } from './upstream-error';
+import { parseRetryAfterMs, UpstreamError } from './upstream-error';
 
 const clientSecretResponse = z.object({ value: z.string().min(1).max(4096) });
 
@@ -108,7 +108,7 @@ function toUpstreamError(err: unknown, signal?: AbortSignal): unknown {
   if (err instanceof OpenAI.APIError && err.status !== undefined) {
     return new UpstreamError('openai', 'status', {
       status: err.status,
-      retryAfterMs: parseRetryAfter(err.headers?.get('retry-after')),
+      retryAfterMs: parseRetryAfterMs(err.headers?.get('retry-after')),
       upstreamRequestId: err.requestID ?? undefined,
     });
   }

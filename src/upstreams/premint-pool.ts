@@ -1,7 +1,6 @@
 import type { EngineProfile, EngineType, Profile } from '../config/types';
 import { isAppError } from '../errors';
 import type { Logger } from '../logger';
-import type { Metrics } from '../metrics';
 import type { ConversationEngine, CredentialMinter } from './types';
 
 type EngineProfileOf<E extends EngineType> = Extract<EngineProfile, { type: E }>;
@@ -27,6 +26,26 @@ const minShelfLifeMs = 60_000;
 /** Pooled credentials belong to nobody until a create takes one. */
 const poolUserId = '(pre-mint pool)';
 
+/** A pooled profile, as the pool reports on it. */
+export interface PremintLabels {
+  profile: string;
+  engine: EngineType;
+}
+
+/** Told what the pool does, per pooled profile (the metrics listen). */
+export interface PremintObserver {
+  /** Credentials ready to be handed out now. */
+  ready(labels: PremintLabels, count: number): void;
+  /** A create took a pre-minted credential. */
+  hit(labels: PremintLabels): void;
+  /** A create found the pool empty and minted inline. */
+  miss(labels: PremintLabels): void;
+  /** Credentials dropped unused, within the safety margin of their expiry. */
+  discarded(labels: PremintLabels, count: number): void;
+  /** A background mint failed (the profile then backs off). */
+  refillFailed(labels: PremintLabels): void;
+}
+
 export interface PremintPoolOptions {
   /** The real minters, by engine. */
   minters: Partial<Record<EngineType, CredentialMinter>>;
@@ -36,7 +55,7 @@ export interface PremintPoolOptions {
   /** SESSION_CREATE_DEADLINE_MS, part of the safety margin. */
   createDeadlineMs: number;
   clock: () => number;
-  metrics: Metrics;
+  observe: PremintObserver;
   logger: Logger;
   /** Background mints in flight at once, over all profiles (default 4). */
   concurrency?: number;
@@ -67,7 +86,7 @@ interface Held {
 interface Slot {
   profile: Profile;
   minter: CredentialMinter;
-  labels: { profile: string; engine: EngineType };
+  labels: PremintLabels;
   shelfLifeMs: number;
   /** Soonest to expire first. */
   ready: Held[];
@@ -84,7 +103,7 @@ interface Slot {
  * the create may take that long, and Avaturn may start the engine only when the user joins.
  */
 export function createPremintPool(options: PremintPoolOptions): PremintPool {
-  const { clock, metrics, logger, size } = options;
+  const { clock, observe, logger, size } = options;
   const concurrency = options.concurrency ?? 4;
   const backoff = options.backoff ?? { initialMs: 1_000, maxMs: 60_000 };
   const random = options.random ?? Math.random;
@@ -119,10 +138,10 @@ export function createPremintPool(options: PremintPoolOptions): PremintPool {
       failures: 0,
       retryAt: 0,
     });
-    metrics.premintReady.set(labels, 0);
+    observe.ready(labels, 0);
   }
 
-  const showReady = (slot: Slot) => metrics.premintReady.set(slot.labels, slot.ready.length);
+  const showReady = (slot: Slot) => observe.ready(slot.labels, slot.ready.length);
 
   function discardStale(slot: Slot, now: number): void {
     let dropped = 0;
@@ -131,7 +150,7 @@ export function createPremintPool(options: PremintPoolOptions): PremintPool {
       dropped++;
     }
     if (dropped === 0) return;
-    metrics.premintDiscards.inc(slot.labels, dropped);
+    observe.discarded(slot.labels, dropped);
     showReady(slot);
   }
 
@@ -157,7 +176,7 @@ export function createPremintPool(options: PremintPoolOptions): PremintPool {
           const ceiling = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (slot.failures - 1));
           const delayMs = Math.round(ceiling * (0.5 + random() / 2));
           slot.retryAt = clock() + delayMs;
-          metrics.premintRefillFailures.inc(slot.labels);
+          observe.refillFailed(slot.labels);
           logger.warn(
             { ...slot.labels, code: isAppError(err) ? err.code : 'internal', retryInMs: delayMs },
             'pre-minting failed; backing off',
@@ -222,10 +241,10 @@ export function createPremintPool(options: PremintPoolOptions): PremintPool {
         if (held !== undefined) showReady(slot);
         refill();
         if (held === undefined) {
-          metrics.premintMisses.inc(slot.labels);
+          observe.miss(slot.labels);
           return minter.mint(profile, context);
         }
-        metrics.premintHits.inc(slot.labels);
+        observe.hit(slot.labels);
         handedOut.add(held.engine);
         return held.engine;
       },

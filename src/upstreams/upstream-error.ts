@@ -105,7 +105,7 @@ function describe(upstream: UpstreamName, code: ErrorCode): string {
 }
 
 /** Parses `Retry-After` (seconds or HTTP date) into milliseconds, capped at a minute. */
-export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfterMs(value: string | null | undefined, now = Date.now()): number | undefined {
   if (value === null || value === undefined || value.trim() === '') return undefined;
   const seconds = Number(value);
   const ms = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(value) - now;

@@ -1,5 +1,4 @@
 import { Webhook } from 'standardwebhooks';
-import { eventData, type LifecycleEvent } from '../sessions/lifecycle-events';
 import type { UpstreamHttp } from './http-client';
 import { UpstreamError } from './upstream-error';
 
@@ -12,10 +11,20 @@ export interface WebhookSenderOptions {
   clock: () => number;
 }
 
+/** One webhook as its receiver gets it: `id` is the `webhook-id`, the rest is the JSON body. */
+export interface WebhookMessage {
+  /** Stable across redeliveries, so that receivers can drop duplicates. */
+  id: string;
+  type: string;
+  /** ISO 8601: when what the message reports happened. */
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
 export type WebhookSender = ReturnType<typeof createWebhookSender>;
 
 /**
- * Delivers one lifecycle event as a Standard Webhooks request: `webhook-id` (the event's stable id),
+ * Delivers one message as a Standard Webhooks request: `webhook-id` (the message's stable id),
  * `webhook-timestamp` (this attempt's time, so a late retry is not taken for a replay) and
  * `webhook-signature` (HMAC-SHA256 over id, timestamp and the exact body).
  */
@@ -24,12 +33,8 @@ export function createWebhookSender(options: WebhookSenderOptions) {
 
   return {
     /** 'gone' when the receiver answered 410: it wants no more events, so this one is not retried. */
-    async send(event: LifecycleEvent, signal?: AbortSignal): Promise<'delivered' | 'gone'> {
-      const body = JSON.stringify({
-        type: event.type,
-        timestamp: new Date(event.at).toISOString(),
-        data: eventData(event),
-      });
+    async send(message: WebhookMessage, signal?: AbortSignal): Promise<'delivered' | 'gone'> {
+      const body = JSON.stringify({ type: message.type, timestamp: message.timestamp, data: message.data });
       const sentAt = new Date(options.clock());
       const res = await options.http.send({
         upstream: 'webhook',
@@ -37,9 +42,9 @@ export function createWebhookSender(options: WebhookSenderOptions) {
         url: options.url,
         headers: {
           'content-type': 'application/json',
-          'webhook-id': event.id,
+          'webhook-id': message.id,
           'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-          'webhook-signature': signer.sign(event.id, sentAt, body),
+          'webhook-signature': signer.sign(message.id, sentAt, body),
         },
         body,
         timeoutMs: options.timeoutMs,

@@ -1,7 +1,7 @@
-import type { Server } from 'node:http';
 import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
-import { buildTestApp, signToken, type TestApp } from '../helpers/build-test-app';
-import { closeServer as close, serve } from '../helpers/serve';
+import { signToken } from '../fixtures/tokens';
+import { useTestApp } from '../helpers/build-test-app';
+import { listenOn, type Listening } from '../helpers/serve';
 
 async function caught(promise: Promise<unknown>): Promise<BrokerError> {
   const err = await promise.then(
@@ -14,22 +14,17 @@ async function caught(promise: Promise<unknown>): Promise<BrokerError> {
 
 describe('createBrokerClient', () => {
   describe('against the real broker on the simulator', () => {
-    let t: TestApp;
-    let server: Server;
-    let url: string;
+    const t = useTestApp({ env: { SESSION_LIMIT_POLICY: 'reject' } });
+    let broker: Listening;
     let client: BrokerClient;
     const clientFor = (user: string, url: string) =>
       createBrokerClient({ baseUrl: `${url}/`, getToken: async () => signToken({ sub: user }) });
 
     beforeEach(async () => {
-      t = await buildTestApp({ env: { SESSION_LIMIT_POLICY: 'reject' } });
-      ({ server, url } = await serve(t.broker.app));
-      client = clientFor('alice', url);
+      broker = await listenOn(t.broker.app);
+      client = clientFor('alice', broker.url);
     });
-    afterEach(async () => {
-      await close(server);
-      await t.close();
-    });
+    afterEach(() => broker.close());
 
     it('creates a session and returns its id, token and expiry as a Date', async () => {
       const before = Date.now();
@@ -97,7 +92,7 @@ describe('createBrokerClient', () => {
     });
 
     it('reports a rejected token as unauthenticated, not retryable', async () => {
-      const stranger = createBrokerClient({ baseUrl: url, getToken: () => 'a.b.c' });
+      const stranger = createBrokerClient({ baseUrl: broker.url, getToken: () => 'a.b.c' });
       const err = await caught(stranger.listSessions());
       expect(err).toMatchObject({ status: 401, code: 'unauthenticated', retryable: false });
       expect(err.message).toBe('Your sign-in has expired. Please sign in again.');
@@ -111,8 +106,8 @@ describe('createBrokerClient', () => {
 
   describe('when the answer is not the broker’s', () => {
     it('reports an unreachable broker as network-error with status 0', async () => {
-      const { server, url } = await serve(() => undefined);
-      await close(server);
+      const { close, url } = await listenOn(() => undefined);
+      await close();
       const client = createBrokerClient({ baseUrl: url, getToken: () => 'x.y.z' });
       const err = await caught(client.createSession());
       expect(err).toMatchObject({ status: 0, code: 'network-error', retryable: true });
@@ -122,7 +117,7 @@ describe('createBrokerClient', () => {
     });
 
     it('reports a proxy’s HTML error page as unexpected-response, keeping its status and Retry-After date', async () => {
-      const { server, url } = await serve((_req, res) => {
+      const { close, url } = await listenOn((_req, res) => {
         res.writeHead(502, {
           'Content-Type': 'text/html',
           'Retry-After': new Date(Date.now() + 120_000).toUTCString(),
@@ -138,12 +133,12 @@ describe('createBrokerClient', () => {
           /^The avatar service answered something unexpected\. Try again in 2 min\.$/,
         );
       } finally {
-        await close(server);
+        await close();
       }
     });
 
     it('reports a 201 without the promised fields as unexpected-response', async () => {
-      const { server, url } = await serve((_req, res) => {
+      const { close, url } = await listenOn((_req, res) => {
         res.writeHead(201, { 'Content-Type': 'application/json', 'X-Request-Id': 'req-1' });
         res.end('{"session_id":"s1"}');
       });
@@ -152,7 +147,7 @@ describe('createBrokerClient', () => {
         const err = await caught(client.createSession());
         expect(err).toMatchObject({ status: 201, code: 'unexpected-response', requestId: 'req-1' });
       } finally {
-        await close(server);
+        await close();
       }
     });
 

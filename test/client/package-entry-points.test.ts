@@ -1,14 +1,14 @@
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { buildClientModules } from '../../scripts/build-client';
 import packageJson from '../../package.json';
-import { buildTestApp, signToken, type TestApp } from '../helpers/build-test-app';
-import { closeServer, serve } from '../helpers/serve';
+import { signToken } from '../fixtures/tokens';
+import { useTestApp } from '../helpers/build-test-app';
+import { listenOn, type Listening } from '../helpers/serve';
 
 const run = promisify(execFile);
 const repo = join(__dirname, '..', '..');
@@ -93,17 +93,12 @@ describe('the client as a package: avaturn-broker/client and avaturn-broker/reac
   });
 
   describe('in Node, with none of the server’s dependencies installed', () => {
-    let t: TestApp;
-    let server: Server;
-    let url: string;
+    const t = useTestApp({ env: { LOG_LEVEL: 'silent', MAX_SESSIONS_PER_USER: '5' } }, { once: true });
+    let broker: Listening;
     beforeAll(async () => {
-      t = await buildTestApp({ env: { LOG_LEVEL: 'silent', MAX_SESSIONS_PER_USER: '5' } });
-      ({ server, url } = await serve(t.broker.app));
+      broker = await listenOn(t.broker.app);
     });
-    afterAll(async () => {
-      await closeServer(server);
-      await t.close();
-    });
+    afterAll(() => broker.close());
 
     const script = (load: string) => `${load}
       const client = createBrokerClient({ baseUrl: process.env.BROKER_URL, getToken: () => process.env.TOKEN });
@@ -130,7 +125,7 @@ describe('the client as a package: avaturn-broker/client and avaturn-broker/reac
       await writeFile(join(app, file), script(load));
       const { stdout } = await run(process.execPath, [join(app, file)], {
         cwd: app,
-        env: { PATH: process.env.PATH, BROKER_URL: url, TOKEN: await signToken({ sub: 'alice' }) },
+        env: { PATH: process.env.PATH, BROKER_URL: broker.url, TOKEN: await signToken({ sub: 'alice' }) },
       });
       const result = JSON.parse(stdout) as { sessionId: string; brokerError: string; hook: string };
       expect(result).toEqual({

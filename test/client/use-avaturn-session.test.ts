@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { Page, Request, Route } from 'playwright-core';
-import { signToken } from '../helpers/build-test-app';
+import { signToken } from '../fixtures/tokens';
 import { useBrowserWorld } from '../helpers/browser-world';
 import { eventually } from '../helpers/waiting';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { defaultSimKeys } from '../../src/simulator';
 import type { SimLedger } from '../../src/simulator/types';
-import { signToken, testJwtSecret } from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { buildImage, inspectImage } from './image';
 import {
   baseImage,

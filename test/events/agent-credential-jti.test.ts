@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { decodeJwt } from 'jose';
-import { buildTestApp, createSessionFor, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-test-app';
 import { agentProfile, externalCredentials, testSigningKey } from '../helpers/external-engine';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { eventually } from '../helpers/waiting';

@@ -1,8 +1,7 @@
-import net from 'node:net';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-test-app';
+import { postAndHangUp } from '../helpers/raw-socket';
+import { listenOn } from '../helpers/serve';
 import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../helpers/webhook-receiver';
 import { buildWorld, eventually, sleep, type World } from '../helpers/world';
 
@@ -126,26 +125,20 @@ describe('lifecycle events as signed webhooks (memory store)', () => {
 
   /** Starts a create, and hangs up while Avaturn is creating the session. */
   async function abandonOne(app: TestApp, user: string): Promise<string> {
-    const server: Server = app.broker.app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
+    const broker = await listenOn(app.broker.app);
     const before = new Set(app.sim.ledger().sessions.map((s) => s.sessionId));
     app.sim.inject({ route: 'avaturn.create', latencyMs: 100 });
-    const socket = net.connect((server.address() as AddressInfo).port, '127.0.0.1');
-    socket.on('error', () => undefined);
-    await new Promise((resolve) => socket.once('connect', resolve));
-    socket.write(
-      `POST /session HTTP/1.1\r\nHost: x\r\nAuthorization: ${await app.bearer(user)}\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}`,
-    );
-    await eventually(() =>
-      expect(app.sim.ledger().calls.some((c) => c.route === 'avaturn.create' && c.status === null)).toBe(
-        true,
+    await postAndHangUp(broker.port, await app.bearer(user), () =>
+      eventually(() =>
+        expect(app.sim.ledger().calls.some((c) => c.route === 'avaturn.create' && c.status === null)).toBe(
+          true,
+        ),
       ),
     );
-    socket.destroy();
     await eventually(() =>
       expect(app.sim.ledger().sessions.some((s) => !before.has(s.sessionId))).toBe(true),
     );
-    server.close();
+    await broker.close();
     return app.sim.ledger().sessions.find((s) => !before.has(s.sessionId))!.sessionId;
   }
 });

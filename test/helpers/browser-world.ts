@@ -1,9 +1,8 @@
-import type { Server } from 'node:http';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { buildTestApp, type TestApp } from './build-test-app';
 import { launchChromium } from './chromium';
-import { closeServer, serve } from './serve';
+import { listenOn, type Listening } from './serve';
 
 /** A test page on its own origin, the real broker (CORS for that origin) and the simulator, in real Chromium. */
 export interface BrowserWorld {
@@ -44,8 +43,8 @@ export async function startBrowserWorld(
   env: Record<string, string> = {},
 ): Promise<BrowserWorld> {
   const script = await bundle(entry);
-  const servers: Server[] = [];
-  const pages = await serve((req, res) => {
+  const servers: Listening[] = [];
+  const pages = await listenOn((req, res) => {
     const path = new URL(req.url ?? '/', 'http://page').pathname;
     if (path === '/app.js') {
       res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(script);
@@ -57,15 +56,15 @@ export async function startBrowserWorld(
       res.writeHead(404).end();
     }
   });
-  servers.push(pages.server);
+  servers.push(pages);
   const t = await buildTestApp({ env: { LOG_LEVEL: 'silent', CORS_ORIGINS: pages.url, ...env } });
-  const broker = await serve(t.broker.app);
-  servers.push(broker.server);
+  const broker = await listenOn(t.broker.app);
+  servers.push(broker);
   let browser: Browser | undefined;
   const pageErrors: string[] = [];
   const close = async () => {
     await browser?.close();
-    for (const server of servers) await closeServer(server);
+    for (const server of servers) await server.close();
     await t.close();
   };
   try {

@@ -1,31 +1,14 @@
-import { SignJWT } from 'jose';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
 import { openApiDocument } from '../../src/http/openapi';
 import { createLogger } from '../../src/logger';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
+import { testProfiles } from '../fixtures/profiles';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { MemoryLog } from './memory-log';
 import { assertConformance } from './openapi-conformance';
 import { recordResponses, type RecordedResponse } from './response-recorder';
-
-export const testJwtSecret = 'test-secret-that-is-long-enough-0123456789';
-
-export const testProfiles = {
-  default: {
-    engine: {
-      type: 'openai-realtime',
-      model: 'gpt-realtime-2.1',
-      voice: 'marin',
-      instructions: 'You are a friendly guide.',
-      session: { audio: { input: { transcription: { model: 'gpt-4o-mini-transcribe' } } } },
-    },
-    avatar: { avatar_id: 'jane_20240829', background: 'transparent' },
-    max_duration_seconds: 900,
-    user_absent_timeout_seconds: 60,
-  },
-  support: { engine: { type: 'cartesia', agent_id: 'agent_123' } },
-};
 
 export interface TestAppOptions {
   env?: Record<string, string>;
@@ -46,14 +29,6 @@ export interface TestApp {
   /** Every answer the app wrote in full; `close()` checks each against the OpenAPI document. */
   responses: RecordedResponse[];
   close(): Promise<void>;
-}
-
-export async function signToken(claims: Record<string, unknown>, secret = testJwtSecret, expiresIn = '5m') {
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: 'HS256' })
-    .setIssuedAt()
-    .setExpirationTime(expiresIn)
-    .sign(new TextEncoder().encode(secret));
 }
 
 /**
@@ -95,6 +70,34 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
       assertConformance(openApiDocument(config), responses);
     },
   };
+}
+
+/**
+ * A fresh test app for every test of the enclosing `describe` (or, with `once`, one for all of
+ * them), built by `buildTestApp` and closed after it. The object returned is the current app: use
+ * it inside tests and hooks, not while the tests are being declared. Jest runs after-hooks in the
+ * order they are declared, so this app closes before anything a later hook set up on it.
+ */
+export function useTestApp(options: TestAppOptions = {}, { once = false }: { once?: boolean } = {}): TestApp {
+  const current = {} as TestApp;
+  let built: TestApp | undefined;
+  const setUp = async () => {
+    built = await buildTestApp(options);
+    Object.assign(current, built);
+  };
+  const tearDown = async () => {
+    const closing = built;
+    built = undefined;
+    await closing?.close();
+  };
+  if (once) {
+    beforeAll(setUp);
+    afterAll(tearDown);
+  } else {
+    beforeEach(setUp);
+    afterEach(tearDown);
+  }
+  return current;
 }
 
 /** Creates a session for `user` through POST /session, failing loudly unless it is a 201; its id. */

@@ -1,11 +1,5 @@
 import { once } from 'node:events';
-import {
-  request as httpRequest,
-  type IncomingHttpHeaders,
-  type IncomingMessage,
-  type Server,
-} from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 
 export interface RawResponse {
   status: number;
@@ -20,11 +14,10 @@ export interface RawResponse {
  * says JSON), or no Content-Type at all.
  */
 export async function rawPost(
-  server: Server,
+  port: number,
   headers: Record<string, string>,
   chunks: Buffer[],
 ): Promise<RawResponse> {
-  const { port } = server.address() as AddressInfo;
   const req = httpRequest({ host: '127.0.0.1', port, method: 'POST', path: '/session', headers });
   const answered = once(req, 'response');
   // The server may answer (413) and close before the whole body is written.

@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import { sleep } from './waiting';
 
 export interface SocketAnswer {
   /** Everything the server wrote before it closed the connection. */
@@ -39,4 +40,35 @@ export async function exchangeOverSocket(port: number, payload: string | Buffer)
   socket.write(payload);
   await new Promise((resolve) => socket.once('close', resolve));
   return parseAnswer(raw);
+}
+
+/**
+ * Sends a whole `POST /session` with the body `{}` and hangs up without reading a byte of the
+ * answer: `when` milliseconds after sending, or once `when()` resolves.
+ */
+export async function postAndHangUp(
+  port: number,
+  bearer: string,
+  when: number | (() => Promise<unknown>),
+  idempotencyKey?: string,
+): Promise<void> {
+  const socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const body = '{}';
+  socket.write(
+    [
+      'POST /session HTTP/1.1',
+      'Host: 127.0.0.1',
+      `Authorization: ${bearer}`,
+      'Content-Type: application/json',
+      `Content-Length: ${body.length}`,
+      ...(idempotencyKey === undefined ? [] : [`Idempotency-Key: ${idempotencyKey}`]),
+      '',
+      body,
+    ].join('\r\n'),
+  );
+  if (typeof when === 'function') await when();
+  else if (when > 0) await sleep(when);
+  socket.destroy();
 }

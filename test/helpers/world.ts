@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createRedisStore } from '../../src/sessions/redis-store';
+import { createRedisStore } from '../../src/store/redis/redis-store';
 import { buildTestApp, type TestApp, type TestAppOptions } from './build-test-app';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { eventually } from './waiting';

@@ -1,6 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import {
   exportJWK,
   exportSPKI,
@@ -11,13 +10,9 @@ import {
   type JWTPayload,
 } from 'jose';
 import type request from 'supertest';
-import {
-  buildTestApp,
-  expectProblem,
-  signToken,
-  testJwtSecret,
-  type TestApp,
-} from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
+import { listenOn } from '../helpers/serve';
 import type { AuthenticatorOptions } from '../../src/http/auth';
 
 const issuer = 'https://idp.example';
@@ -101,13 +96,9 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
     sentBytes: () => sent,
     keys,
     behaviour: 'serve',
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => server.close(),
   };
-  const server: Server = createServer((req, res) => {
+  const server = await listenOn((req, res) => {
     if (req.url !== '/.well-known/jwks.json') {
       res.writeHead(404).end();
       return;
@@ -136,20 +127,12 @@ async function startJwksServer(keys: JWK[]): Promise<JwksServer> {
         res.writeHead(200, { 'content-type': 'application/json' }).end(keySet);
     }
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  jwks.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+  jwks.url = `${server.url}/.well-known/jwks.json`;
   return jwks;
 }
 
 describe('authentication with the HS256 shared secret', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   const post = (authorization?: string) => {
     const req = t.http.post('/session');
@@ -256,13 +239,7 @@ describe('authentication with the HS256 shared secret', () => {
 });
 
 describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE beside the shared secret', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { AUTH_ISSUER: issuer, AUTH_AUDIENCE: audience } });
 
   it('POST /session › with the configured issuer and audience › creates the session', async () => {
     const token = await signToken({ sub: 'alice', iss: issuer, aud: audience });
@@ -281,13 +258,7 @@ describe('authentication with AUTH_ISSUER and AUTH_AUDIENCE beside the shared se
 });
 
 describe('authentication with AUTH_USER_CLAIM=email', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { AUTH_USER_CLAIM: 'email' } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { AUTH_USER_CLAIM: 'email' } });
 
   it('POST /session › names the user by the email claim, whatever the sub says', async () => {
     const first = `Bearer ${await signToken({ sub: 'device-1', email: 'alice@example.com' })}`;

@@ -1,4 +1,5 @@
-import { buildTestApp, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, type TestApp } from '../helpers/build-test-app';
 
 const createRequests = (t: TestApp) => t.sim.ledger().sessions.map((session) => session.request);
 

@@ -1,19 +1,12 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
 import request from 'supertest';
 import { startSimulator } from '../../src/simulator';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
+import { listenOn, type Listening } from '../helpers/serve';
 
 const appOrigin = 'https://app.example';
 
 describe('CORS with CORS_ORIGINS=https://app.example', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { CORS_ORIGINS: `${appOrigin}, https://admin.example` } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { CORS_ORIGINS: `${appOrigin}, https://admin.example` } });
 
   it('POST /session › from the app origin › allows it to read the 201, its Location, X-Request-Id and Idempotent-Replayed', async () => {
     const res = await t.http
@@ -135,18 +128,16 @@ describe('security headers', () => {
 
 describe('the per-IP rate limit behind a proxy', () => {
   let t: TestApp;
-  let server: Server;
+  let broker: Listening;
   let http: ReturnType<typeof request>;
 
   async function start(env: Record<string, string>) {
     t = await buildTestApp({ env: { RATE_LIMIT_IP_PER_MINUTE: '3', ...env } });
-    server = t.broker.app.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    http = request(server);
+    broker = await listenOn(t.broker.app);
+    http = request(broker.server);
   }
   afterEach(async () => {
-    server.closeAllConnections();
-    server.close();
+    await broker.close();
     await t.close();
   });
 

@@ -1,13 +1,7 @@
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { buildTestApp, expectProblem, useTestApp } from '../helpers/build-test-app';
 
 describe('POST /session and DELETE /session/:id', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   describe('with the OpenAI engine (profile "default")', () => {
     it('mints a client secret with the profile settings, binds an Avaturn session to it and returns only id, token and expiry', async () => {

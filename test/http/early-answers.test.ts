@@ -1,32 +1,25 @@
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHttpServer } from '../../src/http/http-server';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { expectProblem, useTestApp } from '../helpers/build-test-app';
 import { exchangeOverSocket, type SocketAnswer } from '../helpers/raw-socket';
+import { listenOn, type Listening } from '../helpers/serve';
 
 /** Appears in every bad request; no answer or log line may carry it back. */
 const marker = 'ZZ_MARKER_5c1d';
 
 describe("Node's own early answers (before a request reaches the app)", () => {
-  let t: TestApp;
-  let server: Server;
-  let port: number;
+  const t = useTestApp();
+  let server: Listening;
   beforeEach(async () => {
-    t = await buildTestApp();
-    server = createHttpServer(t.broker.app, {
-      logger: t.broker.logger,
-      headersTimeoutMs: 300,
-      requestTimeoutMs: 600,
-      checkIntervalMs: 100,
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as AddressInfo).port;
+    server = await listenOn(
+      createHttpServer(t.broker.app, {
+        logger: t.broker.logger,
+        headersTimeoutMs: 300,
+        requestTimeoutMs: 600,
+        checkIntervalMs: 100,
+      }),
+    );
   });
-  afterEach(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    await t.close();
-  });
+  afterEach(() => server.close());
 
   function expectEarlyProblem(res: SocketAnswer, status: number, code: string, requestId?: string): void {
     expectProblem(res, status, code);
@@ -48,17 +41,21 @@ describe("Node's own early answers (before a request reaches the app)", () => {
       `POST /session HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\nX-M: ${marker}\r\n\r\n{}`,
     ],
   ])('(%s) answers 400 invalid-request as problem+json with X-Request-Id', async (_name, payload) => {
-    expectEarlyProblem(await exchangeOverSocket(port, payload), 400, 'invalid-request');
+    expectEarlyProblem(await exchangeOverSocket(server.port, payload), 400, 'invalid-request');
   });
 
   it('(headers over 16 KiB) answers 431 request-header-fields-too-large as problem+json with X-Request-Id', async () => {
     const payload = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${marker.repeat(2000)}\r\n\r\n`;
-    expectEarlyProblem(await exchangeOverSocket(port, payload), 431, 'request-header-fields-too-large');
+    expectEarlyProblem(
+      await exchangeOverSocket(server.port, payload),
+      431,
+      'request-header-fields-too-large',
+    );
   });
 
   it('(headers that never end) answers 408 request-timeout as problem+json with X-Request-Id', async () => {
     const payload = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-M: ${marker}\r\n`;
-    expectEarlyProblem(await exchangeOverSocket(port, payload), 408, 'request-timeout');
+    expectEarlyProblem(await exchangeOverSocket(server.port, payload), 408, 'request-timeout');
   });
 
   it('(a body that never ends) answers 408 request-timeout as problem+json with the request’s X-Request-Id', async () => {
@@ -70,7 +67,7 @@ describe("Node's own early answers (before a request reaches the app)", () => {
       'Content-Length: 100',
       'X-Request-Id: lb-req-42',
     ].join('\r\n');
-    const res = await exchangeOverSocket(port, `${head}\r\n\r\n{"profile":"${marker}`);
+    const res = await exchangeOverSocket(server.port, `${head}\r\n\r\n{"profile":"${marker}`);
     expectEarlyProblem(res, 408, 'request-timeout', 'lb-req-42');
   });
 });

@@ -1,15 +1,10 @@
-import { buildTestApp, expectProblem, signToken, type TestApp } from '../helpers/build-test-app';
+import { signToken } from '../fixtures/tokens';
+import { expectProblem, useTestApp } from '../helpers/build-test-app';
 
 const appOrigin = 'https://app.example';
 
 describe('POST /session/:id/end (what a closing page sends)', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { CORS_ORIGINS: appOrigin } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { CORS_ORIGINS: appOrigin } });
 
   async function createFor(user: string): Promise<string> {
     const res = await t.http.post('/session').set('Authorization', await t.bearer(user));

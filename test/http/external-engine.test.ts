@@ -1,17 +1,12 @@
 import { decodeJwt, jwtVerify } from 'jose';
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { expectProblem, useTestApp } from '../helpers/build-test-app';
 import { agentProfile, agentUrl, externalCredentials, testSigningKey } from '../helpers/external-engine';
 
 describe('POST /session with an external engine profile', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({
-      profiles: { ...testProfiles, agent: agentProfile },
-      env: { EXTERNAL_ENGINE_SIGNING_KEY: testSigningKey, MAX_SESSIONS_PER_USER: '2' },
-    });
-  });
-  afterEach(async () => {
-    await t.close();
+  const t = useTestApp({
+    profiles: { ...testProfiles, agent: agentProfile },
+    env: { EXTERNAL_ENGINE_SIGNING_KEY: testSigningKey, MAX_SESSIONS_PER_USER: '2' },
   });
 
   it('binds the Avaturn session to the agent with its URL, sample rate, static headers and a fresh credential', async () => {

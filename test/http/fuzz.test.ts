@@ -1,12 +1,12 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
 import fc from 'fast-check';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { SignJWT } from 'jose';
 import request from 'supertest';
 import { idempotencyKeyPattern } from '../../src/http/idempotent-replay';
-import { buildTestApp, testJwtSecret, type TestApp } from '../helpers/build-test-app';
+import { testJwtSecret } from '../fixtures/tokens';
+import { buildTestApp, type TestApp } from '../helpers/build-test-app';
 import { rawPost, type RawResponse } from '../helpers/raw-post';
+import { listenOn } from '../helpers/serve';
 
 /** Limits out of the way, so that every rejection comes from the input itself. */
 const unlimited = {
@@ -19,7 +19,7 @@ const now = () => Math.floor(Date.now() / 1000);
 
 interface FuzzApp {
   t: TestApp;
-  server: Server;
+  port: number;
   http: ReturnType<typeof request>;
   forget(): void;
   close(): Promise<void>;
@@ -31,16 +31,14 @@ interface FuzzApp {
  */
 async function startFuzzApp(): Promise<FuzzApp> {
   const t = await buildTestApp({ env: unlimited });
-  const server: Server = t.broker.app.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  const broker = await listenOn(t.broker.app);
   return {
     t,
-    server,
-    http: request(server),
+    port: broker.port,
+    http: request(broker.server),
     forget: () => t.sim.reset(),
     async close() {
-      server.closeAllConnections();
-      server.close();
+      await broker.close();
       await t.close();
     },
   };
@@ -199,7 +197,7 @@ describe('fuzzing the broker at the wire (fast-check)', () => {
             app,
             () =>
               rawPost(
-                app.server,
+                app.port,
                 { authorization: auth, 'content-type': 'application/json', 'content-encoding': encoding },
                 [damage === undefined ? compressed : damage(compressed)],
               ),

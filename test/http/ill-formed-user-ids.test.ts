@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { expectProblem, signToken } from '../helpers/build-test-app';
+import { signToken } from '../fixtures/tokens';
+import { expectProblem } from '../helpers/build-test-app';
 import { buildWorld, redisUrl, storeKinds, type World } from '../helpers/world';
 
 let world: World | undefined;

@@ -1,11 +1,9 @@
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type request from 'supertest';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { rawPost, type RawResponse } from '../helpers/raw-post';
 import { exchangeOverSocket } from '../helpers/raw-socket';
+import { listenOn, type Listening } from '../helpers/serve';
 
 /** Appears in every bad input; no answer may carry it back. */
 const marker = 'ZZ_MARKER_7f3a';
@@ -24,14 +22,10 @@ function expectSafeProblem(
 }
 
 describe('POST /session input handling', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let auth: string;
   beforeEach(async () => {
-    t = await buildTestApp();
     auth = await t.bearer('alice');
-  });
-  afterEach(async () => {
-    await t.close();
   });
 
   const postJson = (text: string, contentType = 'application/json') =>
@@ -109,19 +103,13 @@ describe('POST /session input handling', () => {
   });
 
   describe('sent over a raw socket', () => {
-    let server: Server;
+    let broker: Listening;
     beforeEach(async () => {
-      server = t.broker.app.listen(0, '127.0.0.1');
-      await once(server, 'listening');
+      broker = await listenOn(t.broker.app);
     });
-    afterEach(async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    });
+    afterEach(() => broker.close());
 
     it('with a Content-Length over 4 KiB and only part of the body sent › answers 413 at once and closes the connection', async () => {
-      const { port } = server.address() as AddressInfo;
       const head = [
         'POST /session HTTP/1.1',
         'Host: 127.0.0.1',
@@ -130,7 +118,7 @@ describe('POST /session input handling', () => {
         'Content-Length: 1000000',
       ].join('\r\n');
       // The rest of the body never comes: the answer cannot wait for it.
-      const res = await exchangeOverSocket(port, `${head}\r\n\r\n{"profile":"${marker}`);
+      const res = await exchangeOverSocket(broker.port, `${head}\r\n\r\n{"profile":"${marker}`);
       expectSafeProblem(t, { ...res, text: res.raw }, 413, 'payload-too-large');
       expect(res.headers.connection).toBe('close');
       expect(res.raw.match(/^HTTP\/1\.1 /gm)).toHaveLength(1);
@@ -143,7 +131,11 @@ describe('POST /session input handling', () => {
         ...Array.from({ length: 30 }, () => piece),
         Buffer.from('"}'),
       ];
-      const res = await rawPost(server, { authorization: auth, 'content-type': 'application/json' }, chunks);
+      const res = await rawPost(
+        broker.port,
+        { authorization: auth, 'content-type': 'application/json' },
+        chunks,
+      );
       expectSafeProblem(t, res, 413, 'payload-too-large');
     });
 
@@ -156,13 +148,13 @@ describe('POST /session input handling', () => {
         'content-encoding': 'gzip',
         'content-length': String(compressed.length),
       };
-      expectSafeProblem(t, await rawPost(server, headers, [compressed]), 413, 'payload-too-large');
+      expectSafeProblem(t, await rawPost(broker.port, headers, [compressed]), 413, 'payload-too-large');
     });
 
     it('with a gzip body that inflates to a small valid body › creates the session', async () => {
       const compressed = gzipSync(JSON.stringify({ profile: 'support' }));
       const headers = { authorization: auth, 'content-type': 'application/json', 'content-encoding': 'gzip' };
-      const res = await rawPost(server, headers, [compressed]);
+      const res = await rawPost(broker.port, headers, [compressed]);
       expect(res.status).toBe(201);
     });
 
@@ -188,7 +180,7 @@ describe('POST /session input handling', () => {
             'content-type': 'application/json',
             'content-encoding': encoding,
           };
-          const res = await rawPost(server, headers, [body]);
+          const res = await rawPost(broker.port, headers, [body]);
           expectSafeProblem(t, res, 400, 'invalid-request');
           const line = t.logs.lines().find((entry) => entry.code === 'invalid-request');
           expect(line).toMatchObject({ level: 'warn' });
@@ -204,13 +196,15 @@ describe('POST /session input handling', () => {
         'content-type': 'application/json',
         'content-encoding': 'compress',
       };
-      const res = await rawPost(server, headers, [Buffer.from(`{"profile":"${marker}"}`)]);
+      const res = await rawPost(broker.port, headers, [Buffer.from(`{"profile":"${marker}"}`)]);
       expectSafeProblem(t, res, 415, 'unsupported-media-type');
       expect(res.headers['accept-encoding']).toBe('gzip, deflate, br');
     });
 
     it('with a body and no Content-Type › answers 415 unsupported-media-type and calls no upstream', async () => {
-      const res = await rawPost(server, { authorization: auth }, [Buffer.from(`{"profile":"${marker}"}`)]);
+      const res = await rawPost(broker.port, { authorization: auth }, [
+        Buffer.from(`{"profile":"${marker}"}`),
+      ]);
       expectSafeProblem(t, res, 415, 'unsupported-media-type');
     });
 
@@ -220,7 +214,7 @@ describe('POST /session input handling', () => {
         'content-type': 'application/json',
         'transfer-encoding': 'chunked',
       };
-      const res = await rawPost(server, headers, []);
+      const res = await rawPost(broker.port, headers, []);
       expect(res.status).toBe(201);
     });
   });
@@ -286,13 +280,7 @@ describe('POST /session input handling', () => {
 });
 
 describe('an unknown route', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   it.each([
     ['GET', `/${marker}`],

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Express } from 'express';
-import { ENGINE_TYPES } from '../../src/config/profiles-file';
+import { ENGINE_TYPES } from '../../src/config/engines';
 import { problemCatalog, type ErrorCode } from '../../src/errors';
 import { ROUTES } from '../../src/http/openapi-routes';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { type TestApp, useTestApp } from '../helpers/build-test-app';
 import { createConformanceChecker } from '../helpers/openapi-conformance';
 import { validateOpenApi } from '../helpers/openapi-validator';
 import type { RecordedResponse } from '../helpers/response-recorder';
@@ -53,13 +53,11 @@ function codesOf(document: Document, path: string, method: string, status: numbe
 }
 
 describe('GET /openapi.json', () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { ADMIN_TOKEN: adminToken } }, { once: true });
   let document: Document;
   beforeAll(async () => {
-    t = await buildTestApp({ env: { ADMIN_TOKEN: adminToken } });
     document = await fetchDocument(t);
   });
-  afterAll(() => t.close());
 
   it('is a valid OpenAPI 3.1 document, versioned as the package', () => {
     const result = validateOpenApi(document);
@@ -154,19 +152,17 @@ describe('GET /openapi.json', () => {
 });
 
 describe('the response-conformance check', () => {
-  let t: TestApp;
+  const t = useTestApp({}, { once: true });
   let checker: ReturnType<typeof createConformanceChecker>;
   let created: RecordedResponse;
   let notFound: RecordedResponse;
   beforeAll(async () => {
-    t = await buildTestApp();
     checker = createConformanceChecker((await t.http.get('/openapi.json')).body);
     const bearer = await t.bearer('alice');
     await t.http.post('/session').set('Authorization', bearer).send({});
     await t.http.delete('/session/unknown').set('Authorization', bearer);
     [, created, notFound] = t.responses as [RecordedResponse, RecordedResponse, RecordedResponse];
   });
-  afterAll(() => t.close());
 
   const withBody = (response: RecordedResponse, body: unknown): RecordedResponse => ({
     ...response,

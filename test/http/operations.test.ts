@@ -1,4 +1,4 @@
-import { createMemoryStore } from '../../src/sessions/memory-store';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 describe('operational routes', () => {

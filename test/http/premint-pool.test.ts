@@ -1,5 +1,6 @@
 import { startSimulator, type SimLedger } from '../../src/simulator';
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 
 /** SESSION_CREATE_DEADLINE_MS (default 10 s) plus the profile's user_absent_timeout (60 s). */
 const marginMs = 70_000;
@@ -117,7 +118,7 @@ describe('pre-minted credentials (PREMINT_POOL_SIZE)', () => {
       expect(await metric(t, 'avaturn_broker_premint_hits_total')).toBe(1);
       expect(await metric(t, 'avaturn_broker_premint_misses_total')).toBe(1);
 
-      const profile = t.broker.service.profileNamed('default');
+      const profile = t.broker.service.assertProfile('default');
       const inline = await pool.minters['openai-realtime']!.mint(profile, { userId: 'carol' });
       expect(pool.wasPreMinted(inline)).toBe(false);
 

@@ -1,4 +1,5 @@
-import { buildTestApp, expectProblem, testProfiles, type TestApp } from '../helpers/build-test-app';
+import { testProfiles } from '../fixtures/profiles';
+import { expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
 import { agentProfile, externalCredentials, testSigningKey } from '../helpers/external-engine';
 
 const staticAgentHeader = agentProfile.engine.headers['X-Agent-Key'];
@@ -21,21 +22,15 @@ function secretsOf(t: TestApp, bearers: string[]): string[] {
 }
 
 describe('secrets', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({
-      profiles: { ...testProfiles, agent: agentProfile },
-      env: {
-        UPSTREAM_TIMEOUT_MS: '300',
-        MAX_SESSIONS_PER_USER: '2',
-        EXTERNAL_ENGINE_SIGNING_KEY: testSigningKey,
-      },
-      // Keep every circuit closed so each fault path below really reaches its upstream.
-      deps: { upstreamOptions: { circuit: { volumeThreshold: 1000 } } },
-    });
-  });
-  afterEach(async () => {
-    await t.close();
+  const t = useTestApp({
+    profiles: { ...testProfiles, agent: agentProfile },
+    env: {
+      UPSTREAM_TIMEOUT_MS: '300',
+      MAX_SESSIONS_PER_USER: '2',
+      EXTERNAL_ENGINE_SIGNING_KEY: testSigningKey,
+    },
+    // Keep every circuit closed so each fault path below really reaches its upstream.
+    deps: { upstreamOptions: { circuit: { volumeThreshold: 1000 } } },
   });
 
   it('POST /session responses (body and headers) hold no API key, minted credential or prompt', async () => {

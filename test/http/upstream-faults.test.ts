@@ -1,7 +1,6 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { createMemoryStore } from '../../src/sessions/memory-store';
-import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
+import { buildTestApp, expectProblem, type TestApp, useTestApp } from '../helpers/build-test-app';
+import { listenOn, type Listening } from '../helpers/serve';
 
 const routesCalled = (t: TestApp, route: string) =>
   t.sim.ledger().calls.filter((call) => call.route === route).length;
@@ -14,13 +13,7 @@ async function create(t: TestApp, user = 'alice', profile?: string) {
 }
 
 describe('POST /session when an upstream fails', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp({ env: { UPSTREAM_TIMEOUT_MS: '400', SESSION_CREATE_DEADLINE_MS: '3000' } });
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp({ env: { UPSTREAM_TIMEOUT_MS: '400', SESSION_CREATE_DEADLINE_MS: '3000' } });
 
   describe('when OpenAI answers 401', () => {
     it('answers 502 upstream-error without upstream text, does not retry, calls no Avaturn and frees the slot', async () => {
@@ -147,21 +140,15 @@ describe('POST /session when an upstream fails', () => {
 });
 
 describe('POST /session when the whole request passes its deadline', () => {
-  let hanging: Server;
-  let url: string;
+  let hanging: Listening;
   beforeAll(async () => {
-    hanging = createServer(() => undefined);
-    await new Promise<void>((resolve) => hanging.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(hanging.address() as AddressInfo).port}`;
+    hanging = await listenOn(() => undefined);
   });
-  afterAll(async () => {
-    hanging.closeAllConnections();
-    await new Promise((resolve) => hanging.close(resolve));
-  });
+  afterAll(() => hanging.close());
 
   it('answers 504 close to the deadline and leaves no socket open to the hanging upstream', async () => {
     const t = await buildTestApp({
-      env: { AVATURN_BASE_URL: url, UPSTREAM_TIMEOUT_MS: '5000', SESSION_CREATE_DEADLINE_MS: '600' },
+      env: { AVATURN_BASE_URL: hanging.url, UPSTREAM_TIMEOUT_MS: '5000', SESSION_CREATE_DEADLINE_MS: '600' },
     });
     try {
       const started = Date.now();
@@ -172,7 +159,7 @@ describe('POST /session when the whole request passes its deadline', () => {
       expect(elapsed).toBeLessThan(2000);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const open = await new Promise<number>((resolve, reject) =>
-        hanging.getConnections((err, count) => (err ? reject(err) : resolve(count))),
+        hanging.server.getConnections((err, count) => (err ? reject(err) : resolve(count))),
       );
       expect(open).toBe(0);
     } finally {
@@ -197,7 +184,7 @@ describe('POST /session when OpenAI answers an oversized body', () => {
   it('stops reading a chunked body of no declared length once it passes the cap, and answers 502', async () => {
     let written = 0;
     let requests = 0;
-    const endless = createServer((_req, res) => {
+    const endless = await listenOn((_req, res) => {
       requests++;
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('{"value":"ek_x","pad":"');
@@ -207,17 +194,14 @@ describe('POST /session when OpenAI answers an oversized body', () => {
       }, 1);
       res.on('close', () => clearInterval(timer));
     });
-    await new Promise<void>((resolve) => endless.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(endless.address() as AddressInfo).port}`;
-    const t = await buildTestApp({ env: { OPENAI_BASE_URL: `${url}/v1` } });
+    const t = await buildTestApp({ env: { OPENAI_BASE_URL: `${endless.url}/v1` } });
     try {
       expectProblem(await create(t), 502, 'upstream-error');
       expect(written).toBeLessThan(1_000_000);
       expect(requests).toBe(1);
     } finally {
       await t.close();
-      endless.closeAllConnections();
-      await new Promise((resolve) => endless.close(resolve));
+      await endless.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { createVerifiedTokens } from '../../src/http/verified-tokens';
-import { buildTestApp, expectProblem, signToken } from '../helpers/build-test-app';
+import { signToken } from '../fixtures/tokens';
+import { buildTestApp, expectProblem } from '../helpers/build-test-app';
 
 describe('the verified-token cache', () => {
   let now = 1_800_000_000_000;

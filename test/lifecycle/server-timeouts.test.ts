@@ -1,16 +1,10 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createHttpServer, serverTimeouts } from '../../src/http/http-server';
-import { buildTestApp, type TestApp } from '../helpers/build-test-app';
+import { useTestApp } from '../helpers/build-test-app';
+import { listenOn } from '../helpers/serve';
 
 describe('the HTTP server', () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await buildTestApp();
-  });
-  afterEach(async () => {
-    await t.close();
-  });
+  const t = useTestApp();
 
   it('keeps idle connections longer than a typical load balancer (60 s) and bounds headers and requests', () => {
     const server = createHttpServer(t.broker.app, { logger: t.broker.logger });
@@ -21,16 +15,16 @@ describe('the HTTP server', () => {
   });
 
   it('cuts off a client that trickles its headers', async () => {
-    const server = createHttpServer(t.broker.app, {
-      logger: t.broker.logger,
-      headersTimeoutMs: 400,
-      requestTimeoutMs: 800,
-      checkIntervalMs: 100,
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const server = await listenOn(
+      createHttpServer(t.broker.app, {
+        logger: t.broker.logger,
+        headersTimeoutMs: 400,
+        requestTimeoutMs: 800,
+        checkIntervalMs: 100,
+      }),
+    );
     try {
-      const { port } = server.address() as AddressInfo;
-      const socket = connect(port, '127.0.0.1');
+      const socket = connect(server.port, '127.0.0.1');
       let received = '';
       socket.on('data', (chunk) => (received += chunk.toString()));
       const closed = new Promise<number>((resolve) => socket.on('close', () => resolve(Date.now())));
@@ -43,7 +37,7 @@ describe('the HTTP server', () => {
       expect(closedAt - started).toBeLessThan(3000);
       expect(received).toMatch(/^HTTP\/1\.1 408/);
     } finally {
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
     }
   });
 });

@@ -1,9 +1,9 @@
 import { Agent, request } from 'node:http';
 import { Redis } from 'ioredis';
-import { createRedisStore } from '../../src/sessions/redis-store';
-import type { SessionStore } from '../../src/sessions/store';
+import { createRedisStore } from '../../src/store/redis/redis-store';
+import type { SessionStore } from '../../src/store/ports';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
-import { signToken, testJwtSecret } from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { eventually } from '../helpers/world';
 import { startBrokerProcess, type BrokerProcess } from '../helpers/broker-process';
 

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
-import { signToken, testJwtSecret } from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
 import { repoRoot, startBrokerProcess, tsxBin } from '../helpers/broker-process';
 
 interface Answer {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createRedisStore } from '../../src/sessions/redis-store';
+import { createRedisStore } from '../../src/store/redis/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { SessionStore } from '../../src/sessions/store';
+import type { SessionStore } from '../../src/store/ports';
 
 export interface IdempotencyWorld {
   store: SessionStore;

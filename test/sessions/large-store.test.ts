@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { createMemoryStore } from '../../src/sessions/memory-store';
-import { createRedisStore } from '../../src/sessions/redis-store';
-import { retentionSlackMs, type SessionRecord, type SessionStore } from '../../src/sessions/store';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
+import { createRedisStore } from '../../src/store/redis/redis-store';
+import { retentionSlackMs, type SessionRecord, type SessionStore } from '../../src/store/ports';
 import { redisUrl } from '../helpers/world';
 
 const live = 100_000;

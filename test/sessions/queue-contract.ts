@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import type { NewJob, SessionStore } from '../../src/sessions/store';
+import type { NewJob, SessionStore } from '../../src/store/ports';
 
 export interface QueueWorld {
   store: SessionStore;

@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/logger';
-import { createMemoryStore } from '../../src/sessions/memory-store';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
 import { createQueueWorker } from '../../src/sessions/queue-worker';
 import { eventually } from '../helpers/waiting';
 

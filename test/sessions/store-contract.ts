@@ -8,7 +8,7 @@ import {
   type ReserveRequest,
   type SessionRecord,
   type SessionStore,
-} from '../../src/sessions/store';
+} from '../../src/store/ports';
 
 /** Two handles on one empty backend, as two replicas would hold them, both read through `clock`. */
 export interface StoreWorld {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import { createMemoryStore } from '../../src/sessions/memory-store';
-import { createRedisStore } from '../../src/sessions/redis-store';
-import { retentionSlackMs, type SessionStore } from '../../src/sessions/store';
+import { createMemoryStore } from '../../src/store/memory/memory-store';
+import { createRedisStore } from '../../src/store/redis/redis-store';
+import { retentionSlackMs, type SessionStore } from '../../src/store/ports';
 import { describeStoreContract } from './store-contract';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 

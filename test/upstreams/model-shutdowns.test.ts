@@ -2,7 +2,8 @@ import { loadConfig } from '../../src/config/load-config';
 import { createLogger } from '../../src/logger';
 import { startServer, type RunningServer } from '../../src/server';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
-import { buildTestApp, expectProblem, signToken, testJwtSecret } from '../helpers/build-test-app';
+import { signToken, testJwtSecret } from '../fixtures/tokens';
+import { buildTestApp, expectProblem } from '../helpers/build-test-app';
 import { MemoryLog } from '../helpers/memory-log';
 import { eventually } from '../helpers/waiting';
 

@@ -2,7 +2,7 @@ import { Router, type RequestHandler } from 'express';
 import { AppError } from '../../errors';
 import type { Logger } from '../../logger';
 import type { SessionService } from '../../sessions/session-service';
-import type { SessionRecord } from '../../sessions/store';
+import type { SessionRecord } from '../../store/ports';
 import { auditAdmin } from '../admin-audit';
 import { hasBearerSecret } from '../bearer-secret';
 import { parseAdminSessionsLimit, userId } from '../schemas';

@@ -1,12 +1,12 @@
 import { Router } from 'express';
 import { AppError } from '../../errors';
-import { storeUnavailable } from '../../sessions/guarded-store';
-import type { SessionStore } from '../../sessions/store';
+import { storeUnavailable } from '../../store/guarded-store';
+import type { StoreHealth } from '../../store/ports';
 import type { LivenessBody, ReadinessBody } from '../schemas-responses';
 
 const readinessTimeoutMs = 1000;
 
-export function healthRoutes(deps: { store: SessionStore; isDraining: () => boolean }): Router {
+export function healthRoutes(deps: { store: StoreHealth; isDraining: () => boolean }): Router {
   const router = Router();
 
   router.get('/healthz', (_req, res) => {

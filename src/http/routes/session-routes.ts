@@ -1,15 +1,16 @@
 import { Router, type RequestHandler, type Response } from 'express';
 import { AppError } from '../../errors';
-import { isSessionId } from '../../sessions/session-id';
 import type { CreatedSession, SessionService } from '../../sessions/session-service';
-import type { SessionRecord, SessionStore, StoredResponse } from '../../sessions/store';
+import type { SessionRecord } from '../../store/ports';
+import { isSessionId } from '../../upstreams/session-id';
 import { userOf } from '../auth';
 import { clientGoneOf } from '../client-gone';
 import {
   assertIdempotencyKey,
   fingerprintOf,
-  runIdempotent,
   type IdempotentOutcome,
+  type IdempotentReplay,
+  type StoredResponse,
 } from '../idempotent-replay';
 import { jsonBody } from '../json-body';
 import { parseCreateSessionBody } from '../schemas';
@@ -17,7 +18,8 @@ import type { CreatedSessionBody, SessionListBody, SessionSummary } from '../sch
 
 export interface SessionRoutesDeps {
   service: SessionService;
-  store: SessionStore;
+  /** Replays POST /session answers by Idempotency-Key. */
+  replay: IdempotentReplay;
   /** Runs before authentication (per-IP limit). */
   beforeAuth: RequestHandler[];
   authenticate: RequestHandler;
@@ -26,7 +28,6 @@ export interface SessionRoutesDeps {
   /** Runs after authentication on POST /session (per-user limit). */
   createLimit: RequestHandler[];
   bodyLimitBytes: number;
-  pendingIdempotencyTtlMs: number;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -66,26 +67,17 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
       const body = parseCreateSessionBody(req.body);
       const key = assertIdempotencyKey(req.get('idempotency-key'));
       const profileName = body.profile ?? 'default';
-      service.profileNamed(profileName);
+      const profile = service.assertProfile(profileName);
       const clientGone = clientGoneOf(res);
       const produce = async () =>
         createdResponse(
-          await service.create({ userId, profileName, clientGone, keepIfClientGone: key !== undefined }),
+          await service.create({ userId, profile, clientGone, keepIfClientGone: key !== undefined }),
         );
       // With a key the session is kept even if the client leaves: a retry with the same key collects it.
       const outcome: IdempotentOutcome =
         key === undefined
           ? { replayed: false, response: await produce() }
-          : await runIdempotent(
-              deps.store,
-              {
-                userId,
-                key,
-                fingerprint: fingerprintOf({ profile: profileName }),
-                pendingTtlMs: deps.pendingIdempotencyTtlMs,
-              },
-              produce,
-            );
+          : await deps.replay({ userId, key, fingerprint: fingerprintOf({ profile: profileName }) }, produce);
       if (!clientGone.aborted) send(res, outcome.response, outcome.replayed);
     },
   );

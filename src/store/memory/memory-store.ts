@@ -1,6 +1,6 @@
 import { createMemoryQueue } from './memory-queue';
 import { MinHeap } from './min-heap';
-import { endingFirst, newestFirst } from './record-order';
+import { endingFirst, newestFirst } from '../record-order';
 import {
   ReservationLostError,
   retentionSlackMs,
@@ -9,9 +9,8 @@ import {
   type ReserveResult,
   type SessionRecord,
   type SessionStore,
-  type StoredResponse,
   type TerminationPayload,
-} from './store';
+} from '../ports';
 
 export interface MemoryStoreOptions {
   /** Epoch ms; injectable so that tests can move time. */
@@ -30,7 +29,7 @@ interface IdempotencyEntry {
   state: 'pending' | 'completed';
   fingerprint: string;
   attemptId: string;
-  response?: StoredResponse;
+  response?: unknown;
   lapse: number;
 }
 

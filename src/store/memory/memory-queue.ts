@@ -1,5 +1,5 @@
 import { MinHeap } from './min-heap';
-import { JOB_TOPICS, type Job, type JobTopic, type NewJob } from './store';
+import { JOB_TOPICS, type Job, type JobTopic, type NewJob } from '../ports';
 
 interface Partition {
   /** When its head job may next be claimed. */

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types';
-import { createMemoryStore } from './memory-store';
-import { createRedisStore } from './redis-store';
-import type { SessionStore } from './store';
+import { createMemoryStore } from './memory/memory-store';
+import { createRedisStore } from './redis/redis-store';
+import type { SessionStore } from './ports';
 
 /** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../errors';
-import type { SessionStore } from './store';
+import type { SessionStore } from './ports';
 
 /** What every caller answers when the store cannot be reached: fail closed, retry shortly. */
 export function storeUnavailable(cause: unknown): AppError {

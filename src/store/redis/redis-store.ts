@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
-import { newestFirst } from './record-order';
+import { newestFirst } from '../record-order';
 import { createRedisClient, whenReady } from './redis-connection';
 import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
@@ -17,8 +17,7 @@ import {
   type ReserveResult,
   type SessionRecord,
   type SessionStore,
-  type StoredResponse,
-} from './store';
+} from '../ports';
 
 export interface RedisStoreOptions {
   url: string;
@@ -214,7 +213,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         attemptId,
       )) as [string, string?];
       if (state === 'completed' && response !== undefined)
-        return { state, response: JSON.parse(response) as StoredResponse };
+        return { state, response: JSON.parse(response) as unknown };
       if (state === 'mismatch' || state === 'in-progress') return { state };
       return { state: 'started' };
     },

@@ -39,17 +39,12 @@ export type ReserveResult =
     }
   | { ok: false; reason: 'user-cap' | 'global-cap' };
 
+/** `response` is what the first attempt stored: the caller's own JSON value, kept as it was given. */
 export type IdempotencyBegin =
   | { state: 'started' }
   | { state: 'in-progress' }
   | { state: 'mismatch' }
-  | { state: 'completed'; response: StoredResponse };
-
-export interface StoredResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: unknown;
-}
+  | { state: 'completed'; response: unknown };
 
 /** Kinds of work the durable queue carries; each has one handler in the queue worker. */
 export const JOB_TOPICS = ['terminate', 'event'] as const;
@@ -97,15 +92,15 @@ export interface TerminationPayload {
 
 export const terminationJobId = (sessionId: string) => `terminate:${sessionId}`;
 
-/**
- * Everything that must hold across requests and across replicas: the session registry, the
- * concurrency slots, the idempotency keys and the durable job queue. Every method is atomic with
- * respect to every other caller of the same backing store, and safe to call again with the same
- * arguments after a reply was lost (the second call gets the first call's answer, or a no-op).
+/*
+ * The store is one backend (memory or Redis) seen through one port per consumer. Every method is
+ * atomic with respect to every other caller of the same backend, and safe to call again with the
+ * same arguments after a reply was lost (the second call gets the first call's answer, or a no-op).
+ * Steps that must be atomic together (commit + outbox, end + enqueue) are single methods of one port.
  */
-export interface SessionStore {
-  readonly kind: 'memory' | 'redis';
 
+/** The live sessions and their concurrency slots: the session service and the terminations. */
+export interface SessionRegistry {
   /** Take a slot for a session about to be created; see ReserveResult. */
   reserve(req: ReserveRequest): Promise<ReserveResult>;
   /**
@@ -143,7 +138,10 @@ export interface SessionStore {
    * `outboxFor` jobs in the same step, and returns them.
    */
   sweepExpired(limit: number, outboxFor?: (record: SessionRecord) => NewJob[]): Promise<SessionRecord[]>;
+}
 
+/** The durable job queue: the queue worker and the job handlers. */
+export interface JobQueue {
   /** Adds a job; a job id already queued is left as it is. */
   enqueue(job: NewJob): Promise<void>;
   /**
@@ -157,7 +155,10 @@ export interface SessionStore {
   retryJob(jobId: string, dueAt: number): Promise<void>;
   /** Jobs waiting, per topic. */
   queueDepth(): Promise<Record<JobTopic, number>>;
+}
 
+/** Idempotency keys and the answers stored under them: the HTTP layer's replay. */
+export interface IdempotencyStore {
   idempotencyBegin(
     userId: string,
     key: string,
@@ -166,15 +167,31 @@ export interface SessionStore {
     /** Names this attempt, so that retrying a begin whose reply was lost still answers `started`. */
     attemptId: string,
   ): Promise<IdempotencyBegin>;
-  idempotencyComplete(userId: string, key: string, response: StoredResponse, ttlMs: number): Promise<void>;
+  /** Stores `response` (any JSON value) as the key's answer. */
+  idempotencyComplete(userId: string, key: string, response: unknown, ttlMs: number): Promise<void>;
   /** Forget a key this attempt started, so that the client may retry it (the attempt failed). */
   idempotencyAbandon(userId: string, key: string, attemptId: string): Promise<void>;
+}
 
+/** Request-rate counters: the rate limits. */
+export interface RateLimitStores {
   /** A store for express-rate-limit sharing this backend; undefined means the library's memory store. */
   rateLimitStore(prefix: string): RateLimitStore | undefined;
+}
 
-  /** Resolves when the store answers; rejects otherwise. Used by readiness. */
+/** Readiness. */
+export interface StoreHealth {
+  readonly kind: 'memory' | 'redis';
+  /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
+}
+
+/**
+ * Everything that must hold across requests and across replicas, as one backend: the session
+ * registry, the concurrency slots, the idempotency keys, the rate counters and the durable queue.
+ */
+export interface SessionStore
+  extends SessionRegistry, JobQueue, IdempotencyStore, RateLimitStores, StoreHealth {
   close(): Promise<void>;
 }
 

@@ -1,8 +1,8 @@
-import { createSession, terminateSession } from './avaturn-routes';
+import { handleCreateSession, handleTerminateSession } from './avaturn-routes';
 import { mintAccessToken } from './cartesia-routes';
 import { retrieveModel } from './openai-models';
 import { mintClientSecret } from './openai-routes';
-import type { RouteDef } from './route';
+import type { RouteDef } from './route-def';
 
 const routes: RouteDef[] = [
   {
@@ -31,14 +31,14 @@ const routes: RouteDef[] = [
     upstream: 'avaturn',
     method: 'POST',
     path: /^\/api\/v1\/sessions$/,
-    handle: createSession,
+    handle: handleCreateSession,
   },
   {
     route: 'avaturn.terminate',
     upstream: 'avaturn',
     method: 'DELETE',
     path: /^\/api\/v1\/sessions\/([^/]+)$/,
-    handle: terminateSession,
+    handle: handleTerminateSession,
   },
 ];
 

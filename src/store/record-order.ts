@@ -1,4 +1,4 @@
-import type { SessionRecord } from './store';
+import type { SessionRecord } from './ports';
 
 /** Oldest first by createdAt, then by sessionId, so that ties break the same way in every store. */
 export function oldestFirst(a: SessionRecord, b: SessionRecord): number {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Reply } from './http-io';
 import type { Ledger } from './ledger';
-import type { ModelCatalogue } from './openai-models';
+import type { ModelCatalogue } from './model-catalogue';
 import type { SimKeys, SimRoute, SimUpstream } from './types';
 
 export interface RouteContext {

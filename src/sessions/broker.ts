@@ -1,0 +1,153 @@
+import type { Config, EngineType } from '../config/types';
+import { createLogger, type Logger } from '../logger';
+import { createMetrics, type Metrics } from '../metrics';
+import { createStore } from '../store/create-store';
+import { guardStore } from '../store/guarded-store';
+import type { SessionStore } from '../store/ports';
+import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstreams';
+import type { ModelLifecycle } from '../upstreams/model-lifecycle';
+import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
+import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import { createLifecycleEvents } from './lifecycle-events';
+import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue-worker';
+import { createSessionService, type SessionService } from './session-service';
+import { createTerminations, type Terminations } from './terminations';
+
+export interface BrokerDeps {
+  logger?: Logger;
+  store?: SessionStore;
+  /** Replace the real upstream adapters (the real ones are built only where none is passed). */
+  minters?: Partial<Record<EngineType, CredentialMinter>>;
+  avaturn?: AvaturnGateway;
+  clock?: () => number;
+  upstreamOptions?: UpstreamOptions;
+  queue?: Partial<QueueWorkerOptions>;
+  /** Pauses of the in-process fallback that ends sessions while the store is unreachable. */
+  fallbackDelaysMs?: number[];
+}
+
+export interface Broker {
+  /** The store as every part uses it: guarded (retried, and 503 `not-ready` when unreachable). */
+  store: SessionStore;
+  service: SessionService;
+  metrics: Metrics;
+  terminations: Terminations;
+  worker: QueueWorker;
+  logger: Logger;
+  /** Pre-minted credentials, when PREMINT_POOL_SIZE > 0. */
+  premint: PremintPool | undefined;
+  /** The OpenAI models' shutdown check, when an OpenAI key is configured; the server starts it. */
+  modelLifecycle: ModelLifecycle | undefined;
+  /** Starts the background work (the queue worker). */
+  start(): void;
+  /**
+   * Stops the queue worker, gives terminations under way in this process up to `budgetMs` (what is
+   * left stays queued in the store), then releases the store and upstream connections.
+   */
+  close(budgetMs?: number): Promise<void>;
+}
+
+/**
+ * The composition root: builds every part of the broker but its HTTP pipeline, each from the one
+ * passed in or else the real one, and wires how the lower parts report upwards (metrics).
+ */
+export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
+  const logger = deps.logger ?? createLogger(config.logLevel);
+  const clock = deps.clock ?? Date.now;
+  const store = guardStore(deps.store ?? createStore(config, clock));
+  const metrics = createMetrics({
+    liveSessions: () => store.countAll(),
+    queueDepth: () => store.queueDepth(),
+    circuitStates: () =>
+      Object.fromEntries(Object.entries(upstreams.circuits).map(([name, circuit]) => [name, circuit.state])),
+    modelShutdowns: () => upstreams.modelLifecycle?.shutdownTimestamps() ?? {},
+  });
+  const upstreams = createUpstreams(
+    config,
+    { logger, clock },
+    deps.upstreamOptions,
+    (upstream, operation, outcome, seconds) =>
+      metrics.upstreamDuration.observe({ upstream, operation, outcome }, seconds),
+    { minters: deps.minters, avaturn: deps.avaturn },
+  );
+  const premint =
+    config.premintPoolSize > 0
+      ? createPremintPool({
+          minters: upstreams.minters,
+          profiles: config.profiles,
+          size: config.premintPoolSize,
+          createDeadlineMs: config.timeouts.sessionCreateDeadlineMs,
+          clock,
+          observe: {
+            ready: (labels, count) => metrics.premintReady.set(labels, count),
+            hit: (labels) => metrics.premintHits.inc(labels),
+            miss: (labels) => metrics.premintMisses.inc(labels),
+            discarded: (labels, count) => metrics.premintDiscards.inc(labels, count),
+            refillFailed: (labels) => metrics.premintRefillFailures.inc(labels),
+          },
+          logger,
+        })
+      : undefined;
+  const { avaturn } = upstreams;
+  const events = createLifecycleEvents({
+    logger,
+    store,
+    deliver: upstreams.deliverWebhook,
+    onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+  });
+  const terminations = createTerminations({
+    store,
+    avaturn,
+    metrics,
+    events,
+    logger,
+    clock,
+    callerGraceMs: config.timeouts.upstreamMs + 1_000,
+    fallbackDelaysMs: deps.fallbackDelaysMs,
+  });
+  const worker = createQueueWorker({
+    store,
+    handlers: { terminate: terminations.jobHandler, event: events.jobHandler },
+    sweepExpired: terminations.sweepExpired,
+    logger,
+    clock,
+    options: deps.queue,
+  });
+  const service = createSessionService({
+    config,
+    store,
+    minters: premint?.minters ?? upstreams.minters,
+    avaturn,
+    terminations,
+    events,
+    metrics,
+    logger,
+    clock,
+    wasPreMinted: premint?.wasPreMinted,
+  });
+
+  return {
+    store,
+    service,
+    metrics,
+    terminations,
+    worker,
+    logger,
+    premint,
+    modelLifecycle: upstreams.modelLifecycle,
+    start: () => worker.start(),
+    async close(budgetMs = 5_000) {
+      await premint?.close();
+      await worker.stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        terminations.settle(),
+        new Promise((resolve) => (timer = setTimeout(resolve, budgetMs))),
+      ]);
+      clearTimeout(timer);
+      terminations.close();
+      upstreams.shutdown();
+      await Promise.allSettled([store.close(), upstreams.close()]);
+    },
+  };
+}
