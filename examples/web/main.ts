@@ -3,7 +3,7 @@ import {
   createBrokerClient,
   type BrokerClient,
   type BrokerSession,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { createRetryCountdown } from './retry-countdown.js';
 
 /** Served by the demo's page server; a real app would bake these in at build time. */

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
+import { BrokerError, createBrokerClient, type BrokerClient } from '../../packages/client/src';
 import { buildTestApp, signToken, type TestApp } from '../helpers/build-test-app';
 import { closeServer as close, serve } from '../helpers/serve';
 
