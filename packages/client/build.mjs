@@ -27,7 +27,9 @@ const esmSpecifiers = (declarations) =>
 
 rmSync(dist, { recursive: true, force: true });
 const tsc = require.resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--outDir', dist], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.json'), '--outDir', dist], {
+  stdio: 'inherit',
+});
 const { build } = await import('esbuild');
 await build({
   entryPoints: entryPoints.map((name) => join(root, 'src', `${name}.ts`)),

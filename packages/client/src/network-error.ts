@@ -29,5 +29,8 @@ function developmentHint(cause: unknown, baseUrl: string): string | undefined {
 /** No answer arrived: offline, DNS, refused by CORS, aborted. */
 export function networkError(cause: unknown, baseUrl: string): BrokerError {
   const message = developmentHint(cause, baseUrl);
-  return new BrokerError({ status: 0, code: 'network-error', ...(message === undefined ? {} : { message }) }, { cause });
+  return new BrokerError(
+    { status: 0, code: 'network-error', ...(message === undefined ? {} : { message }) },
+    { cause },
+  );
 }
