@@ -2,17 +2,7 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  {
-    ignores: [
-      'node_modules/',
-      'dist/',
-      'packages/*/dist/',
-      'coverage/',
-      '.tools/',
-      'test-output/',
-      'bench/results/',
-    ],
-  },
+  { ignores: ['node_modules/', '**/dist/', 'coverage/', '.tools/', 'test-output/', 'bench/results/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
