@@ -16,7 +16,7 @@ import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { trackClientGone } from './client-gone';
-import { cors } from './cors';
+import { cors, logCorsPolicy } from './cors';
 import { createDrain } from './drain';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { openApiDocument } from './openapi';
@@ -167,6 +167,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   );
   app.use(helmet());
   app.use(cors(config.corsOrigins));
+  logCorsPolicy(logger, config.corsOrigins);
 
   app.use(healthRoutes({ store, isDraining: drain.isDraining }));
   app.use(metricsRoute({ registry: metrics.registry, token: config.metricsToken }));
