@@ -3,6 +3,7 @@ import { agentHeaders, agentUrl, sampleRate } from './agent-endpoint';
 import { enumVar, integer, orRequired, RANGES } from './env-parsers';
 import { omitUndefined } from './omit-undefined';
 import { describeIssue, describePath, PROFILE_NAME } from './problems';
+import { profilesFileProblem } from './profiles-file-errors';
 import type { EngineProfile, EngineType, Profile } from './types';
 
 const text = z.string({ error: orRequired('a string') }).min(1, { error: 'must not be empty' });
@@ -143,15 +144,12 @@ export function readProfilesFile(
 ): ProfilesFile {
   const result: ProfilesFile = { profiles: Object.create(null), engines: [] };
   let data: unknown;
+  let text: string | undefined;
   try {
-    data = JSON.parse(readFile(path));
+    text = readFile(path);
+    data = JSON.parse(text);
   } catch (err) {
-    const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
-    problems.push(
-      err instanceof SyntaxError
-        ? 'PROFILES_FILE: is not valid JSON'
-        : `PROFILES_FILE: cannot be read${typeof code === 'string' ? ` (${code})` : ''}`,
-    );
+    problems.push(profilesFileProblem(path, err, text));
     return result;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
