@@ -146,4 +146,30 @@ describe('npm run demo › the example page in headless Chromium', () => {
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 60_000);
+
+  it('Stop keeps a limit’s countdown running, and Start held back until it ends', async () => {
+    const page = await openSignedIn('Edsger', (p) => p.clock.install());
+    await page.getByTestId('start').click();
+    await page.getByTestId('session').waitFor();
+
+    demo.sim.inject({ route: 'avaturn.terminate', status: 500, times: 0 });
+    await page.getByTestId('stop').click();
+    const countdown = page.getByTestId('retry-countdown');
+    await countdown.filter({ hasText: /^You can try again in \d+ s\.$/ }).waitFor();
+    expect(await page.getByTestId('error-message').textContent()).toBe(
+      'Could not end the avatar: The avatar service is unavailable right now. (upstream-unavailable)',
+    );
+
+    demo.sim.clearFaults();
+    await page.getByTestId('stop').click();
+    await page.getByTestId('status').filter({ hasText: 'Your avatar session has ended.' }).waitFor();
+    expect(await countdown.isVisible()).toBe(true);
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.clock.runFor(10_000);
+    await countdown.filter({ hasText: 'You can try again now.' }).waitFor();
+    expect(await page.getByTestId('start').isDisabled()).toBe(false);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
