@@ -6,10 +6,13 @@
 FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
+# The frontend client is a workspace: npm ci links it, and the build copies it to dist/client.
+COPY packages/client/package.json ./packages/client/
 # No install script is needed here: esbuild's and swc's binaries come as optional platform
 # packages, and the `node` devDependency (a Node 22 for older machines) is moot on this base.
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json tsconfig.demo.json ./
+COPY packages/client ./packages/client
 COPY src ./src
 COPY scripts ./scripts
 COPY examples ./examples
@@ -19,7 +22,8 @@ RUN npm run build
 FROM node:22.23.3-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+# Without the client workspace: the runtime needs none of it, nor a link to a folder it lacks.
+RUN npm ci --omit=dev --workspaces=false --ignore-scripts --no-audit --no-fund
 
 FROM node:22.23.3-bookworm-slim
 # tini as PID 1 forwards SIGTERM to node and reaps zombies.

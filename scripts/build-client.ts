@@ -1,52 +1,15 @@
 /**
- * The frontend client's ES modules, next to the CommonJS that tsc writes to dist/client: esbuild
- * bundles each entry point (shared code in one chunk, so both entries share one BrokerError;
- * React stays the app's), and every .d.ts gets a .d.mts twin so TypeScript types an `import` as ESM.
+ * `avaturn-broker/client` and `avaturn-broker/react`, kept for apps that imported them from the
+ * broker package: the client package (packages/client) built into dist/client, the paths
+ * package.json `exports` names.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 
-const sourceDir = join(__dirname, '..', 'src', 'client');
+export const clientPackageDir = join(__dirname, '..', 'packages', 'client');
 
-/** The files package.json `exports` names, as `./client` and `./react`. */
-export const clientEntryPoints = ['index', 'react'];
-
-/** `./x` becomes `./x.mjs` (its ESM twin); `../x` (server types) stays CommonJS as `../x.js`. */
-function esmSpecifiers(declarations: string): string {
-  return declarations.replace(
-    /(from\s+|import\()(['"])(\.\.?\/[^'"]+)\2/g,
-    (_match, lead: string, quote: string, specifier: string) =>
-      `${lead}${quote}${specifier}${specifier.startsWith('./') ? '.mjs' : '.js'}${quote}`,
-  );
+export function buildClientModules(outDir: string): void {
+  execFileSync(process.execPath, [join(clientPackageDir, 'build.mjs'), outDir], { stdio: 'inherit' });
 }
 
-export async function buildClientModules(distDir: string): Promise<void> {
-  const outdir = join(distDir, 'client');
-  await build({
-    entryPoints: clientEntryPoints.map((name) => join(sourceDir, `${name}.ts`)),
-    outdir,
-    outExtension: { '.js': '.mjs' },
-    chunkNames: 'chunks/[name]-[hash]',
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'neutral',
-    target: 'es2022',
-    external: ['react'],
-    sourcemap: true,
-    logLevel: 'warning',
-  });
-  for (const file of await readdir(outdir)) {
-    if (!file.endsWith('.d.ts')) continue;
-    const declarations = await readFile(join(outdir, file), 'utf8');
-    await writeFile(join(outdir, file.replace(/\.d\.ts$/, '.d.mts')), esmSpecifiers(declarations));
-  }
-}
-
-if (require.main === module) {
-  buildClientModules(join(__dirname, '..', 'dist')).catch((err: unknown) => {
-    console.error(err);
-    process.exitCode = 1;
-  });
-}
+if (require.main === module) buildClientModules(join(__dirname, '..', 'dist', 'client'));

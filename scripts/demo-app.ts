@@ -1,5 +1,5 @@
 import '../src/node-version';
-import { banner, exitOnStartFailure, portsFrom, stopOnSignal } from './demo/cli';
+import { banner, demoCorsOrigins, exitOnStartFailure, portsFrom, stopOnSignal } from './demo/cli';
 import { startDemoIdp } from './demo/demo-idp';
 import { startPageServer } from './demo/page-server';
 import { defaultDemoPorts, demoAudience } from './demo/start-demo';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const idp = await startDemoIdp({
     port: ports.idp,
     host,
-    pageOrigin: new URL(urls.page).origin,
+    origins: [new URL(urls.page).origin, ...demoCorsOrigins(env)],
     audience: demoAudience,
     ...(env.DEMO_IDP_URL === undefined ? {} : { issuer: env.DEMO_IDP_URL }),
   }).catch(async (err: unknown) => {
@@ -40,14 +40,17 @@ async function main(): Promise<void> {
   urls.idp = env.DEMO_IDP_URL ?? idp.url;
 
   process.stdout.write(
-    banner({
-      page: urls.page,
-      broker: brokerUrl,
-      idp: urls.idp,
-      jwks: `${urls.idp}/.well-known/jwks.json`,
-      simulator: simulatorUrl,
-      ledger: `${simulatorUrl}/_sim/ledger`,
-    }),
+    banner(
+      {
+        page: urls.page,
+        broker: brokerUrl,
+        idp: urls.idp,
+        jwks: `${urls.idp}/.well-known/jwks.json`,
+        simulator: simulatorUrl,
+        ledger: `${simulatorUrl}/_sim/ledger`,
+      },
+      { issuer: idp.issuer, audience: demoAudience },
+    ),
   );
   stopOnSignal(async () => {
     await idp.close();

@@ -21,6 +21,11 @@ export const problemCatalog = {
     when: 'missing, invalid or expired JWT; also `/metrics` without `METRICS_TOKEN` and `/admin` without `ADMIN_TOKEN`',
     headers: { 'WWW-Authenticate': 'Bearer' },
   },
+  forbidden: {
+    status: 403,
+    title: 'Forbidden',
+    when: 'a CORS preflight from an origin that is not in `CORS_ORIGINS` (answered without CORS headers, so the browser reports a CORS error; the network tab shows this answer)',
+  },
   'not-found': {
     status: 404,
     title: 'Not found',

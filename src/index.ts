@@ -1,3 +1,4 @@
+import './node-version';
 export { createApp, type AppDeps, type BrokerApp } from './http/app';
 export { startServer, handleSignals, type RunningServer } from './server';
 export { loadConfig, ConfigError } from './config/load-config';

@@ -6,6 +6,7 @@ import type { Config } from './config/types';
 import { createApp, type AppDeps, type BrokerApp } from './http/app';
 import { createHttpServer } from './http/http-server';
 import { loadDotenv } from './config/load-dotenv';
+import { startupNotices, unknownVariableNotices } from './config/startup-notices';
 
 export interface RunningServer {
   broker: BrokerApp;
@@ -104,22 +105,24 @@ export function handleSignals(running: RunningServer, hardLimitMs: number): void
 }
 
 async function main(): Promise<void> {
+  const dotenvPath = '.env';
+  const env = loadDotenv(process.env, dotenvPath);
   let config: Config;
   try {
-    config = loadConfig(loadDotenv(process.env));
+    config = loadConfig(env);
   } catch (err) {
     if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
+      const hints = unknownVariableNotices(env).map((notice) => `  (${notice.msg})\n`);
+      process.stderr.write(`${err.message}\n${hints.join('')}`);
       process.exit(78);
     }
     throw err;
   }
   const running = await startServer(config);
   handleSignals(running, shutdownLimitMs(config));
-  running.broker.logger.info(
-    { url: running.url, store: running.broker.store.kind },
-    'avaturn-broker listening',
-  );
+  const { logger } = running.broker;
+  for (const notice of startupNotices(env, config, dotenvPath)) logger[notice.level](notice.msg);
+  logger.info({ url: running.url, store: running.broker.store.kind }, 'avaturn-broker listening');
 }
 
 if (require.main === module) {

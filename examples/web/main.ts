@@ -3,7 +3,7 @@ import {
   createBrokerClient,
   type BrokerClient,
   type BrokerSession,
-} from '../../src/client/index.js';
+} from '../../packages/client/src/index.js';
 import { createRetryCountdown } from './retry-countdown.js';
 
 /** Served by the demo's page server; a real app would bake these in at build time. */
@@ -23,6 +23,8 @@ interface State {
   expiryTimer?: ReturnType<typeof setTimeout>;
   /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
   unansweredKey?: string;
+  /** A create is on its way: a second click would start (and bill) a second session. */
+  starting?: boolean;
 }
 
 /** The Avaturn SDK waits for the avatar's video forever unless told otherwise. */
@@ -58,7 +60,7 @@ const ui = {
 
 const state: State = {};
 // Start waits out the broker's Retry-After (429, 503) instead of asking again too soon.
-const retryCountdown = createRetryCountdown(ui.retryCountdown, ui.start);
+const retryCountdown = createRetryCountdown(ui.retryCountdown, () => render());
 
 const clockTime = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
@@ -78,7 +80,8 @@ function render(): void {
   ui.sessionId.textContent = session?.sessionId ?? '';
   ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
   ui.avatar.hidden = state.head === undefined;
-  if (retryCountdown.running) ui.start.disabled = true;
+  // One session at a time: Start waits while one is starting or live, and while a Retry-After runs.
+  ui.start.disabled = state.starting === true || session !== undefined || retryCountdown.running;
 }
 
 function say(message: string): void {
@@ -89,21 +92,23 @@ function showError(err: unknown, context?: string): void {
   ui.error.hidden = false;
   const prefix = context === undefined ? '' : `${context}: `;
   if (err instanceof BrokerError) {
-    ui.errorMessage.textContent = `${prefix}${err.message} (${err.code})`;
+    const countdown = (err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined;
+    // With a countdown, the countdown alone says when: two numbers would soon disagree.
+    const message = countdown ? err.message.replace(/ Try again in [^.]+\.$/, '') : err.message;
+    ui.errorMessage.textContent = `${prefix}${message} (${err.code})`;
     const meta = [err.status === 0 ? 'no answer' : `HTTP ${err.status}`];
     if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
     ui.errorMeta.textContent = meta.join(' · ');
-    if ((err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined) {
-      retryCountdown.start(err.retryAfterSeconds);
-    }
+    if (countdown) retryCountdown.start(err.retryAfterSeconds!);
   } else {
     ui.errorMessage.textContent = `${prefix}${err instanceof Error ? err.message : String(err)}`;
     ui.errorMeta.textContent = '';
   }
 }
 
-function clearError(): void {
-  retryCountdown.stop();
+/** A new start ends the countdown it waited for; Stop and Log out leave a limit's countdown running. */
+function clearError(endCountdown: boolean): void {
+  if (endCountdown) retryCountdown.stop();
   ui.error.hidden = true;
   ui.errorMessage.textContent = '';
   ui.errorMeta.textContent = '';
@@ -114,8 +119,9 @@ async function busy(
   buttons: HTMLButtonElement[],
   work: () => Promise<void>,
   context?: string,
+  endCountdown = false,
 ): Promise<void> {
-  clearError();
+  clearError(endCountdown);
   buttons.forEach((b) => (b.disabled = true));
   try {
     await work();
@@ -200,6 +206,7 @@ async function startAvatar(config: PageConfig, client: BrokerClient): Promise<vo
   const idempotencyKey = state.unansweredKey ?? crypto.randomUUID();
   state.unansweredKey = idempotencyKey;
   let session: BrokerSession;
+  state.starting = true;
   try {
     session = await client.createSession({ idempotencyKey });
     state.unansweredKey = undefined;
@@ -208,6 +215,8 @@ async function startAvatar(config: PageConfig, client: BrokerClient): Promise<vo
       err instanceof BrokerError && (err.code === 'network-error' || err.code === 'idempotency-in-progress');
     if (!lost) state.unansweredKey = undefined;
     throw err;
+  } finally {
+    state.starting = false;
   }
   // With the default policy the broker has already ended the session this one replaces.
   await releaseMedia();
@@ -259,6 +268,7 @@ async function main(): Promise<void> {
       [ui.start, ui.stop, ui.logOut],
       () => startAvatar(config, client),
       'Could not start the avatar',
+      true,
     );
   });
   ui.stop.addEventListener('click', () => {
@@ -283,6 +293,7 @@ async function main(): Promise<void> {
         say('You are signed out.');
       },
       'Could not end the avatar',
+      true,
     );
   });
   render();

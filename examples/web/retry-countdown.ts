@@ -6,7 +6,8 @@ export interface RetryCountdown {
   stop(): void;
 }
 
-export function createRetryCountdown(element: HTMLElement, button: HTMLButtonElement): RetryCountdown {
+/** `onChange` runs on every tick and when it runs out, so the page can hold its button back meanwhile. */
+export function createRetryCountdown(element: HTMLElement, onChange: () => void): RetryCountdown {
   let timer: ReturnType<typeof setInterval> | undefined;
   let retryAt: number | undefined;
 
@@ -21,12 +22,12 @@ export function createRetryCountdown(element: HTMLElement, button: HTMLButtonEle
     const left = Math.ceil((retryAt - Date.now()) / 1000);
     if (left > 0) {
       element.textContent = `You can try again in ${left} s.`;
-      button.disabled = true;
+      onChange();
       return;
     }
     halt();
     element.textContent = 'You can try again now.';
-    button.disabled = false;
+    onChange();
   }
 
   return {

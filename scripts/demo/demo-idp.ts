@@ -5,8 +5,8 @@ import { listen } from './listen';
 export interface DemoIdpOptions {
   port: number;
   host: string;
-  /** The page's origin: the only one allowed to ask for tokens from a browser. */
-  pageOrigin: string;
+  /** The origins allowed to ask for tokens from a browser: the example page's, and the developer's own app's. */
+  origins: readonly string[];
   audience: string;
   /** The `iss` of every token; by default the URL it listens on. Behind a published port, the outside URL. */
   issuer?: string;
@@ -25,10 +25,12 @@ export interface DemoIdp {
 
 const userName = /^[\p{L}\p{N} ._@-]{1,64}$/u;
 
-function corsFor(origin: string): RequestHandler {
+function corsFor(origins: readonly string[]): RequestHandler {
+  const allowed = new Set(origins);
   return (req, res, next) => {
     res.vary('Origin');
-    if (req.headers.origin !== origin) return next();
+    const origin = req.headers.origin;
+    if (origin === undefined || !allowed.has(origin)) return next();
     res.setHeader('Access-Control-Allow-Origin', origin);
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('Access-Control-Allow-Methods', 'GET, POST');
@@ -60,7 +62,7 @@ export async function startDemoIdp(options: DemoIdpOptions): Promise<DemoIdp> {
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(corsFor(options.pageOrigin));
+  app.use(corsFor(options.origins));
   app.get('/.well-known/jwks.json', (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300').json(jwks);
   });

@@ -20,6 +20,8 @@ export interface DemoOptions {
   host?: string;
   /** More broker variables (limits, policies, LOG_LEVEL); they win over the demo's own. */
   brokerEnv?: Record<string, string>;
+  /** The developer's own app origins (DEMO_CORS_ORIGINS): the broker and the demo IdP answer them too. */
+  corsOrigins?: readonly string[];
 }
 
 export interface DemoUrls {
@@ -35,6 +37,8 @@ export interface RunningDemo {
   urls: DemoUrls;
   sim: Simulator;
   idp: DemoIdp;
+  /** The broker's CORS_ORIGINS: the example page's origin, then DEMO_CORS_ORIGINS. */
+  corsOrigins: string[];
   /** Stops everything, the simulator last so the broker can still end sessions it is closing. */
   stop(): Promise<void>;
 }
@@ -66,7 +70,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     });
     stops.push(page.close);
 
-    const idp = await startDemoIdp({ port: ports.idp, host, pageOrigin: page.url, audience: demoAudience });
+    const corsOrigins = [...new Set([page.url, ...(options.corsOrigins ?? [])])];
+    const idp = await startDemoIdp({ port: ports.idp, host, origins: corsOrigins, audience: demoAudience });
     stops.push(idp.close);
 
     const config = loadConfig({
@@ -74,7 +79,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       AUTH_JWKS_URL: idp.jwksUrl,
       AUTH_ISSUER: idp.issuer,
       AUTH_AUDIENCE: demoAudience,
-      CORS_ORIGINS: page.url,
+      CORS_ORIGINS: corsOrigins.join(','),
       HOST: host,
       PORT: String(await choosePort(ports.broker, host)),
       LOG_LEVEL: 'warn',
@@ -97,6 +102,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       },
       sim,
       idp,
+      corsOrigins,
       stop: stopAll,
     };
   } catch (err) {

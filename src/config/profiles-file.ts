@@ -10,6 +10,7 @@ import {
 import { enumVar, integer, orRequired, RANGES, text } from './env-parsers';
 import { omitUndefined } from './omit-undefined';
 import { describeIssue, describePath, PROFILE_NAME } from './problems';
+import { profilesFileProblem } from './profiles-file-errors';
 import type { EngineProfile, Profile } from './types';
 
 type EngineSchema = (typeof ENGINES)[EngineType]['schema'];
@@ -88,15 +89,12 @@ export function readProfilesFile(
 ): ProfilesFile {
   const result: ProfilesFile = { profiles: Object.create(null), engines: [] };
   let data: unknown;
+  let text: string | undefined;
   try {
-    data = JSON.parse(readFile(path));
+    text = readFile(path);
+    data = JSON.parse(text);
   } catch (err) {
-    const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
-    problems.push(
-      err instanceof SyntaxError
-        ? 'PROFILES_FILE: is not valid JSON'
-        : `PROFILES_FILE: cannot be read${typeof code === 'string' ? ` (${code})` : ''}`,
-    );
+    problems.push(profilesFileProblem(path, err, text));
     return result;
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {

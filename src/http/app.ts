@@ -6,7 +6,7 @@ import { createBroker, type Broker, type BrokerDeps } from '../sessions/broker';
 import { createHoldMs } from '../sessions/session-service';
 import { createAuthenticator, requireUser, requireUserFromTextBody, type AuthenticatorOptions } from './auth';
 import { trackClientGone } from './client-gone';
-import { cors } from './cors';
+import { cors, logCorsPolicy } from './cors';
 import { createDrain } from './drain';
 import { errorHandler, notFoundHandler } from './error-handler';
 import { createIdempotentReplay } from './idempotent-replay';
@@ -76,6 +76,7 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   );
   app.use(helmet());
   app.use(cors(config.corsOrigins));
+  logCorsPolicy(logger, config.corsOrigins);
 
   app.use(healthRoutes({ store, isDraining: drain.isDraining }));
   app.use(metricsRoute({ registry: metrics.registry, token: config.metricsToken }));

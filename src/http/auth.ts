@@ -1,11 +1,12 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import express, { type RequestHandler } from 'express';
-import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config/types';
-import { AppError } from '../errors';
+import { AppError, isAppError } from '../errors';
 import { createJwksFetch, JwksUnavailableError } from './jwks-fetch';
 import { jwksSchedule, refreshEvery } from './jwks-refresh';
 import { assertDeclaredLength, withBodyErrors } from './json-body';
+import { describeRefusal } from './token-refusal';
 import { createVerifiedTokens } from './verified-tokens';
 
 const asymmetricAlgorithms = ['RS256', 'PS256', 'ES256', 'EdDSA'];
@@ -61,14 +62,16 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
   } else {
     throw new Error('auth config needs a secret or a JWKS URL');
   }
-  const unauthenticated = (cause?: unknown) =>
-    new AppError('unauthenticated', 'A valid bearer token is required.', { cause });
+  const unauthenticated = (reason: string) =>
+    new AppError('unauthenticated', 'A valid bearer token is required.', { cause: { reason } });
 
   return {
     async authenticate(authorization) {
       const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i.exec(authorization ?? '');
       const token = match?.[1];
-      if (token === undefined || token.length > maxTokenLength) throw unauthenticated();
+      if (token === undefined) throw unauthenticated('no bearer token in the form "Bearer <JWT>"');
+      if (token.length > maxTokenLength)
+        throw unauthenticated(`the token is over ${maxTokenLength} characters`);
       const known = verified.userOf(token);
       if (known !== undefined) return known;
       let payload, protectedHeader;
@@ -89,13 +92,16 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
             retryAfterSeconds: err.retryAfterMs / 1000,
           });
         }
-        throw unauthenticated({ jose: err instanceof joseErrors.JOSEError ? err.code : 'error' });
+        throw unauthenticated(describeRefusal(err, config));
       }
       const user = payload[config.userClaim];
       if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
-        throw unauthenticated();
+        throw unauthenticated(
+          `the ${config.userClaim} claim is not a string of 1 to ${maxUserIdLength} characters`,
+        );
       // A lone surrogate is not Unicode (`isWellFormed`): stores encode it as U+FFFD, so two such users would be one.
-      if (/\p{Surrogate}/u.test(user)) throw unauthenticated();
+      if (/\p{Surrogate}/u.test(user))
+        throw unauthenticated(`the ${config.userClaim} claim is not well-formed Unicode`);
       // `exp` is required above, so it is a number here.
       verified.remember(
         token,
@@ -115,9 +121,25 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The user, or the refusal with its reason logged at info: a 401 alone tells an operator nothing. */
+async function authenticated(
+  authenticator: Authenticator,
+  req: Parameters<RequestHandler>[0],
+  authorization: string | undefined,
+): Promise<string> {
+  try {
+    return await authenticator.authenticate(authorization);
+  } catch (err) {
+    const reason = (err as { cause?: { reason?: unknown } }).cause?.reason;
+    if (isAppError(err) && err.code === 'unauthenticated' && typeof reason === 'string')
+      req.log?.info({ reason }, 'bearer token refused');
+    throw err;
+  }
+}
+
 export function requireUser(authenticator: Authenticator): RequestHandler {
   return async (req, _res, next) => {
-    req.userId = await authenticator.authenticate(req.headers.authorization);
+    req.userId = await authenticated(authenticator, req, req.headers.authorization);
     next();
   };
 }
@@ -135,7 +157,7 @@ export function requireUserFromTextBody(authenticator: Authenticator): RequestHa
   };
   const authenticate: RequestHandler = async (req, _res, next) => {
     const token = typeof req.body === 'string' ? req.body.trim() : '';
-    req.userId = await authenticator.authenticate(`Bearer ${token}`);
+    req.userId = await authenticated(authenticator, req, `Bearer ${token}`);
     next();
   };
   return [checkLength, parse, authenticate];

@@ -130,6 +130,8 @@ export interface SuccessSpec {
 }
 
 export interface RouteSpec {
+  /** The name code generators give the operation's function. */
+  operationId: string;
   method: 'get' | 'post' | 'delete';
   /** OpenAPI path template (`{name}` parameters). */
   path: string;
@@ -159,6 +161,7 @@ const upstreamCalls: ProblemNotes = {
 
 export const ROUTES: RouteSpec[] = [
   {
+    operationId: 'createSession',
     method: 'post',
     path: '/session',
     auth: 'user',
@@ -192,6 +195,7 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    operationId: 'endSession',
     method: 'delete',
     path: '/session/{id}',
     auth: 'user',
@@ -206,6 +210,7 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    operationId: 'endSessionFromClosingPage',
     method: 'post',
     path: '/session/{id}/end',
     auth: 'userInBody',
@@ -221,6 +226,7 @@ export const ROUTES: RouteSpec[] = [
     },
   },
   {
+    operationId: 'listSessions',
     method: 'get',
     path: '/sessions',
     auth: 'user',
@@ -229,6 +235,7 @@ export const ROUTES: RouteSpec[] = [
     problems: {},
   },
   {
+    operationId: 'getLiveness',
     method: 'get',
     path: '/healthz',
     auth: 'none',
@@ -237,6 +244,7 @@ export const ROUTES: RouteSpec[] = [
     problems: {},
   },
   {
+    operationId: 'getReadiness',
     method: 'get',
     path: '/readyz',
     auth: 'none',
@@ -245,6 +253,7 @@ export const ROUTES: RouteSpec[] = [
     problems: { 'not-ready': 'draining for shutdown, or the store does not answer within 1 s' },
   },
   {
+    operationId: 'getMetrics',
     method: 'get',
     path: '/metrics',
     auth: 'metrics',
@@ -253,6 +262,7 @@ export const ROUTES: RouteSpec[] = [
     problems: {},
   },
   {
+    operationId: 'getOpenApiDocument',
     method: 'get',
     path: '/openapi.json',
     auth: 'none',
@@ -261,6 +271,7 @@ export const ROUTES: RouteSpec[] = [
     problems: {},
   },
   {
+    operationId: 'adminListSessions',
     method: 'get',
     path: '/admin/sessions',
     auth: 'admin',
@@ -271,6 +282,7 @@ export const ROUTES: RouteSpec[] = [
     problems: { 'invalid-request': 'a bad `limit`', 'not-found': '`ADMIN_TOKEN` is not set' },
   },
   {
+    operationId: 'adminEndUserSessions',
     method: 'delete',
     path: '/admin/users/{user}/sessions',
     auth: 'admin',

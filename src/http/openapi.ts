@@ -19,6 +19,9 @@ import { adminSessionList, createdSession, problem, sessionList, terminatedCount
 
 type JsonSchema = Record<string, unknown>;
 
+/** Answered to a preflight only, which is no operation of its own: the document says so in words. */
+export const PREFLIGHT_PROBLEM: ErrorCode = 'forbidden';
+
 /** Named schemas: a route's schema found here is a `$ref`, any other is written inline. */
 const COMPONENTS = {
   CreateSessionRequest: createSessionBody,
@@ -172,6 +175,7 @@ function operation(route: RouteSpec, profileNames: string[]) {
       };
   const security = auth.scheme !== undefined ? [...(auth.optional ? [{}] : []), { [auth.scheme]: [] }] : [];
   return {
+    operationId: route.operationId,
     summary: route.summary,
     ...(onlyWith && { description: onlyWith, 'x-only-with': route.onlyWith }),
     security,
@@ -206,8 +210,11 @@ export function openApiDocument(config: Pick<Config, 'profiles'>) {
       version: packageVersion(),
       description:
         'Starts and ends Avaturn Live sessions for signed-in users. Errors are RFC 9457 problem+json; ' +
-        'any other method or path answers 404 `not-found`. Every answer carries `X-Request-Id`.',
+        'any other method or path answers 404 `not-found`. Every answer carries `X-Request-Id`. ' +
+        `A CORS preflight (OPTIONS) from an origin that is not in \`CORS_ORIGINS\` answers 403 \`${PREFLIGHT_PROBLEM}\`.`,
     },
+    // Relative: the broker that serves this document.
+    servers: [{ url: '/', description: 'the broker serving this document' }],
     components: {
       securitySchemes: {
         userJwt: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },

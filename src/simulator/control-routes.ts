@@ -60,7 +60,7 @@ export async function handleControl(
   }
   switch (route) {
     case 'GET /_sim/ledger':
-      return { status: 200, json: deps.ledger.snapshot() };
+      return { status: 200, json: deps.ledger.snapshot(), pretty: true };
     case 'POST /_sim/reset':
       deps.reset();
       return noContent;

@@ -5,6 +5,8 @@ export interface Reply {
   status: number;
   /** Sent as JSON; a string `text` wins over it and goes out as text/plain. */
   json?: unknown;
+  /** Indent the JSON, for a person reading it in a terminal or a browser tab. */
+  pretty?: boolean;
   text?: string;
   headers?: Record<string, string>;
 }
@@ -68,7 +70,12 @@ export function send(res: ServerResponse, reply: Reply): void {
   const payload =
     reply.text !== undefined
       ? { type: 'text/plain; charset=utf-8', data: reply.text }
-      : { type: 'application/json', data: JSON.stringify(reply.json ?? {}) };
+      : {
+          type: 'application/json',
+          data: reply.pretty
+            ? `${JSON.stringify(reply.json ?? {}, null, 2)}\n`
+            : JSON.stringify(reply.json ?? {}),
+        };
   res.writeHead(reply.status, {
     'content-type': payload.type,
     'content-length': Buffer.byteLength(payload.data),

@@ -1,4 +1,5 @@
 import '../node-version';
+import { brokerEnvFor } from './broker-env';
 import { startSimulator } from './server';
 
 /** Runs the simulator on its own: `npm run simulator`, or `node dist/simulator/main.js` in the image. */
@@ -10,11 +11,14 @@ async function main(): Promise<void> {
     keys: { avaturn: env.SIM_AVATURN_KEY, openai: env.SIM_OPENAI_KEY, cartesia: env.SIM_CARTESIA_KEY },
   });
   // These keys only open this simulator; printing them is how the broker gets configured.
-  console.log(`upstream simulator listening on ${sim.url}
-  AVATURN_BASE_URL=${sim.url}   AVATURN_API_KEY=${sim.keys.avaturn}
-  OPENAI_BASE_URL=${sim.url}/v1   OPENAI_API_KEY=${sim.keys.openai}
-  CARTESIA_BASE_URL=${sim.url}   CARTESIA_API_KEY=${sim.keys.cartesia}
-  ledger: GET ${sim.url}/_sim/ledger`);
+  const variables = Object.entries(brokerEnvFor(sim)).map(([name, value]) => `${name}=${value}`);
+  console.log(
+    [
+      `# upstream simulator listening on ${sim.url}; its ledger: GET ${sim.url}/_sim/ledger`,
+      '# the broker variables that point at it, one per line, ready for .env:',
+      ...variables,
+    ].join('\n'),
+  );
 
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once('SIGINT', stop);

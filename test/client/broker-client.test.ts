@@ -1,4 +1,4 @@
-import { BrokerError, createBrokerClient, type BrokerClient } from '../../src/client';
+import { BrokerError, createBrokerClient, type BrokerClient } from '../../packages/client/src';
 import { signToken } from '../fixtures/tokens';
 import { useTestApp } from '../helpers/build-test-app';
 import { listenOn, type Listening } from '../helpers/serve';

@@ -33,6 +33,8 @@ describe('npm run demo › the example page in headless Chromium', () => {
   async function openSignedIn(user: string, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
     const page = await browser.newPage({ viewport: { width: 900, height: 720 } });
     page.on('pageerror', (err) => pageErrors.push(err.message));
+    // A missing asset, the favicon included, would be a 404 on every load.
+    page.on('response', (res) => res.status() === 404 && pageErrors.push(`404 ${res.url()}`));
     await beforeLoad?.(page);
     await page.goto(demo.urls.page);
     await page.getByTestId('user-input').fill(user);
@@ -46,10 +48,13 @@ describe('npm run demo › the example page in headless Chromium', () => {
     expect(new URL(demo.urls.page).origin).not.toBe(new URL(demo.urls.broker).origin);
     const page = await openSignedIn('Ada Lovelace');
 
+    expect(await page.getByTestId('start').isDisabled()).toBe(false);
     await page.getByTestId('start').click();
     await page.getByTestId('session').waitFor();
     const sessionId = await page.getByTestId('session-id').textContent();
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
+    // One session at a time: a second click cannot start (and bill) another.
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
     expect(await page.getByTestId('session-expiry').textContent()).toMatch(/\(in 15 minutes\)$/);
     expect(await page.getByTestId('media-note').textContent()).toBe(
       'Simulated upstream: no video in this demo.',
@@ -89,9 +94,11 @@ describe('npm run demo › the example page in headless Chromium', () => {
 
     await page.getByTestId('start').click();
     await page.getByTestId('error').waitFor();
-    expect(await page.getByTestId('error-message').textContent()).toMatch(
-      /^Could not start the avatar: The avatar service is unavailable right now\. Try again in (\d+ s|a moment)\. \(upstream-unavailable\)$/,
+    // One number: the countdown says when, the message does not repeat it.
+    expect(await page.getByTestId('error-message').textContent()).toBe(
+      'Could not start the avatar: The avatar service is unavailable right now. (upstream-unavailable)',
     );
+    expect(await page.getByTestId('retry-countdown').textContent()).toMatch(/^You can try again in \d+ s\.$/);
     expect(await page.getByTestId('error-meta').textContent()).toMatch(/^HTTP 503 · request id \S+$/);
     expect(await page.getByTestId('session').isVisible()).toBe(false);
     expect(demo.sim.liveSessions()).toEqual([]);
@@ -136,6 +143,32 @@ describe('npm run demo › the example page in headless Chromium', () => {
     await page.getByTestId('start').click();
     await page.getByTestId('session').waitFor();
     expect(await countdown.isVisible()).toBe(false);
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  }, 60_000);
+
+  it('Stop keeps a limit’s countdown running, and Start held back until it ends', async () => {
+    const page = await openSignedIn('Edsger', (p) => p.clock.install());
+    await page.getByTestId('start').click();
+    await page.getByTestId('session').waitFor();
+
+    demo.sim.inject({ route: 'avaturn.terminate', status: 500, times: 0 });
+    await page.getByTestId('stop').click();
+    const countdown = page.getByTestId('retry-countdown');
+    await countdown.filter({ hasText: /^You can try again in \d+ s\.$/ }).waitFor();
+    expect(await page.getByTestId('error-message').textContent()).toBe(
+      'Could not end the avatar: The avatar service is unavailable right now. (upstream-unavailable)',
+    );
+
+    demo.sim.clearFaults();
+    await page.getByTestId('stop').click();
+    await page.getByTestId('status').filter({ hasText: 'Your avatar session has ended.' }).waitFor();
+    expect(await countdown.isVisible()).toBe(true);
+    expect(await page.getByTestId('start').isDisabled()).toBe(true);
+
+    await page.clock.runFor(10_000);
+    await countdown.filter({ hasText: 'You can try again now.' }).waitFor();
+    expect(await page.getByTestId('start').isDisabled()).toBe(false);
     expect(pageErrors).toEqual([]);
     await page.close();
   }, 60_000);

@@ -42,6 +42,7 @@ describe('a Node older than the minimum', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
+    'src/index.ts',
     'src/server.ts',
     'src/simulator/main.ts',
     'scripts/demo.ts',

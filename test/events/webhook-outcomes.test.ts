@@ -1,31 +1,23 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-test-app';
+import { listenOn } from '../helpers/serve';
 import { webhookSecret } from '../helpers/webhook-receiver';
 import { eventually, sleep } from '../helpers/waiting';
 
 /** A receiver whose n-th answer (from 1) is what `answer` says; it counts what it was sent. */
 async function startReceiver(answer: (hit: number) => { status: number; body?: string }) {
   let hits = 0;
-  const server = createServer((req, res) => {
+  const listening = await listenOn((req, res) => {
     req.resume();
     req.on('end', () => {
       const { status, body } = answer(++hits);
       res.writeHead(status, { 'content-type': 'text/plain' }).end(body);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+    url: `${listening.url}/hooks`,
     hits: () => hits,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => listening.close(),
   };
 }
 

@@ -1,11 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { once } from 'node:events';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { jwksSchedule } from '../../src/http/jwks-refresh';
 import { createVerifiedTokens } from '../../src/http/verified-tokens';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { listenOn } from '../helpers/serve';
 import { eventually, sleep } from '../helpers/waiting';
 
 const issuer = 'https://idp.example';
@@ -34,21 +32,15 @@ async function bearer(key: Key, sub: string): Promise<string> {
 /** The identity provider's key set on 127.0.0.1; `keys` can change between fetches. */
 async function startIdentityProvider(keys: JWK[]) {
   let fetches = 0;
-  const server = createServer((_req, res) => {
+  const listening = await listenOn((_req, res) => {
     fetches += 1;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: idp.keys }));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
   const idp = {
     keys,
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks.json`,
+    url: `${listening.url}/jwks.json`,
     fetches: () => fetches,
-    async close() {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
+    close: () => listening.close(),
   };
   return idp;
 }

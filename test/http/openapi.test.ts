@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { ENGINE_TYPES } from '../../src/config/engines';
 import { problemCatalog, type ErrorCode } from '../../src/errors';
+import { PREFLIGHT_PROBLEM } from '../../src/http/openapi';
 import { ROUTES } from '../../src/http/openapi-routes';
 import { type TestApp, useTestApp } from '../helpers/build-test-app';
 import { createConformanceChecker } from '../helpers/openapi-conformance';
@@ -38,7 +39,7 @@ async function fetchDocument(t: TestApp) {
   const res = await t.http.get('/openapi.json');
   expect(res.status).toBe(200);
   return res.body as {
-    info: { version: string };
+    info: { version: string; description: string };
     paths: Record<string, Record<string, { responses: Record<string, Record<string, unknown>> }>>;
     components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
   };
@@ -118,7 +119,10 @@ describe('GET /openapi.json', () => {
         ),
       ),
     );
-    expect([...documented].sort()).toEqual(Object.keys(problemCatalog).sort());
+    expect([...new Set([...documented, PREFLIGHT_PROBLEM])].sort()).toEqual(
+      Object.keys(problemCatalog).sort(),
+    );
+    expect(document.info.description).toContain(`403 \`${PREFLIGHT_PROBLEM}\``);
   });
 
   it('takes its enumerations from the code', () => {

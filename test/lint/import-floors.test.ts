@@ -39,7 +39,7 @@ describe('npm run lint › the floors of src/', () => {
     ['config importing anything outside config/', 'src/config/types.ts', '../errors'],
     ['the errors importing an adapter', 'src/errors.ts', './upstreams/types'],
     ['the simulator importing the broker', 'src/simulator/server.ts', '../config/load-config'],
-    ['the client importing the broker', 'src/client/index.ts', '../http/app'],
+    ['the client importing the broker', 'packages/client/src/index.ts', '../../../src/http/app'],
   ])('fails on %s', async (_story, filePath, target) => {
     const messages = await lint(filePath, `import { x } from '${target}';\nexport const y = x;\n`);
     expect(floorErrors(messages)).toEqual([

@@ -1,7 +1,7 @@
 import { StrictMode, createElement as h, useEffect } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrokerError, createBrokerClient } from '../../../src/client';
-import { useAvaturnSession } from '../../../src/client/react';
+import { BrokerError, createBrokerClient } from '../../../packages/client/src';
+import { useAvaturnSession } from '../../../packages/client/src/react';
 
 export interface HookHarness {
   mount(): void;

@@ -1,4 +1,4 @@
-import { createBrokerClient, type BrokerClient } from '../../../src/client';
+import { createBrokerClient, type BrokerClient } from '../../../packages/client/src';
 
 export interface SentRequest {
   method: string;

@@ -1,8 +1,28 @@
 /** The client's one error type: a problem+json answer, or no usable answer at all, in words. */
-import type { ErrorCode } from '../errors';
+
+/** The codes of the broker's problem+json answers (its README documents each). */
+export type ProblemCode =
+  | 'invalid-request'
+  | 'unknown-profile'
+  | 'unauthenticated'
+  | 'forbidden'
+  | 'not-found'
+  | 'request-timeout'
+  | 'idempotency-in-progress'
+  | 'payload-too-large'
+  | 'unsupported-media-type'
+  | 'idempotency-key-reused'
+  | 'rate-limited'
+  | 'session-limit'
+  | 'request-header-fields-too-large'
+  | 'upstream-error'
+  | 'upstream-unavailable'
+  | 'not-ready'
+  | 'upstream-timeout'
+  | 'internal';
 
 export type BrokerErrorCode =
-  | ErrorCode
+  | ProblemCode
   /** The broker could not be reached at all (offline, DNS, CORS refused, aborted). */
   | 'network-error'
   /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */
@@ -10,6 +30,8 @@ export type BrokerErrorCode =
 
 interface ProblemFields {
   status: number;
+  /** Replaces the message written from the code, e.g. with what a developer should fix. */
+  message?: string;
   code: BrokerErrorCode;
   title?: string;
   detail?: string;
@@ -61,6 +83,7 @@ const messages: Record<BrokerErrorCode, string> = {
   'invalid-request': 'The request was not understood.',
   'unknown-profile': 'That avatar profile does not exist.',
   unauthenticated: 'Your sign-in has expired. Please sign in again.',
+  forbidden: 'This is not allowed for your account.',
   'not-found': 'That avatar session no longer exists.',
   'request-timeout': 'The request took too long to arrive.',
   'idempotency-in-progress': 'Your avatar is still starting.',
@@ -79,7 +102,8 @@ const messages: Record<BrokerErrorCode, string> = {
   'unexpected-response': 'The avatar service answered something unexpected.',
 };
 
-function humanMessage({ code, retryAfterSeconds }: ProblemFields): string {
+function humanMessage({ code, retryAfterSeconds, message }: ProblemFields): string {
+  if (message !== undefined) return message;
   const base = messages[code];
   if (retryAfterSeconds !== undefined) return `${base} Try again in ${formatSeconds(retryAfterSeconds)}.`;
   return retryableCodes.has(code) ? `${base} Try again in a moment.` : base;

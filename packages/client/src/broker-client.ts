@@ -2,7 +2,8 @@
  * A small, dependency-free client for the broker, for frontends (browser) and Node alike.
  * It needs only `fetch`; the bearer token comes from the app's own identity provider.
  */
-import { BrokerError, errorFrom, unexpectedResponse } from './broker-error';
+import { errorFrom, unexpectedResponse } from './broker-error';
+import { networkError } from './network-error';
 import { createPageHideEnder } from './page-hide';
 
 export interface BrokerSession {
@@ -121,7 +122,7 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
         cache: 'no-store',
       });
     } catch (cause) {
-      throw new BrokerError({ status: 0, code: 'network-error' }, { cause });
+      throw networkError(cause, baseUrl);
     }
   }
 
