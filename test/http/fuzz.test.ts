@@ -138,6 +138,10 @@ const base64urlJson = fc
   .jsonValue({ maxDepth: 2 })
   .map((value) => Buffer.from(JSON.stringify(value)).toString('base64url'));
 
+// Each property sends a thousand requests or more: the time limit bounds a hang, it is no speed
+// target, and a busy CI machine must not turn a slow run into a failure.
+jest.setTimeout(120_000);
+
 describe('fuzzing the broker at the wire (fast-check)', () => {
   let app: FuzzApp;
   beforeEach(async () => {
