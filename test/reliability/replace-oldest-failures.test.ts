@@ -25,13 +25,20 @@ const faults: [string, Omit<SimFault, 'route'>][] = [
 describe.each(storeKinds)('replace-oldest when Avaturn cannot end the old session (%s store)', (kind) => {
   let world: World;
   let t: TestApp;
+  /** Set where the queue's background polls must not race the test: it drains the queue itself. */
+  let quietWorker = false;
   beforeEach(async () => {
-    world = await buildWorld(kind, { env });
+    const queue = { intervalMs: quietWorker ? 600_000 : 50, backoffBaseMs: 20, backoffMaxMs: 200 };
+    world = await buildWorld(kind, { env, deps: { queue } });
     t = world.t;
   });
   afterEach(() => world.dispose());
 
   describe.each(faults)('when its DELETE %s', (_name, fault) => {
+    // Whether the user's own DELETE ends the old session must not depend on a poll ending it first.
+    beforeAll(() => (quietWorker = true));
+    afterAll(() => (quietWorker = false));
+
     it('answers 503 with Retry-After within the deadline, creates nothing, and keeps the old session listed and deletable', async () => {
       const first = await create(t);
       expect(first.status).toBe(201);
