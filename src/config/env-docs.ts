@@ -110,6 +110,10 @@ export const ENV_DOCS = {
     meaning: 'signing secret: `whsec_` and 24 to 64 bytes in base64',
     required: 'with `EVENTS_WEBHOOK_URL`',
   },
+  EVENTS_OUTBOX_MAX_JOBS: {
+    meaning:
+      'undelivered lifecycle events kept at most (across replicas on Redis); beyond it the oldest is dropped and counted in `avaturn_broker_outbox_dropped_total` (terminations are never dropped)',
+  },
   PREMINT_POOL_SIZE: {
     meaning:
       'fresh OpenAI client secrets / Cartesia tokens kept ready per profile, so a create waits for one upstream round trip instead of two (see docs/how-it-works.md)',

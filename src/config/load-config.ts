@@ -105,6 +105,7 @@ export const envSchema = z.object({
     .optional(),
   EVENTS_WEBHOOK_URL: httpUrl.optional(),
   EVENTS_WEBHOOK_SECRET: webhookSecret.optional(),
+  EVENTS_OUTBOX_MAX_JOBS: integerVar([1], 100_000),
   PREMINT_POOL_SIZE: integerVar([0, 100], 0),
 });
 type Env = z.infer<typeof envSchema>;
@@ -216,6 +217,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       sessionCreateDeadlineMs: env_.SESSION_CREATE_DEADLINE_MS,
       shutdownDrainMs: env_.SHUTDOWN_DRAIN_MS,
     },
+    outboxMaxJobs: env_.EVENTS_OUTBOX_MAX_JOBS,
     bodyLimitBytes: 4096,
     premintPoolSize: env_.PREMINT_POOL_SIZE,
   };

@@ -60,6 +60,8 @@ export interface LifecycleEventsOptions {
   deliver?: (message: WebhookMessage, signal: AbortSignal) => Promise<void>;
   /** Told about each delivery outcome (metrics). */
   onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped') => void;
+  /** True while deliveries cannot succeed (the receiver's circuit is open): the worker waits. */
+  deliveryPaused?: () => boolean;
 }
 
 export type LifecycleEvents = ReturnType<typeof createLifecycleEvents>;
@@ -76,6 +78,7 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
 
   /** The queue worker's handler for `event` jobs; undefined without webhooks. */
   const jobHandler: JobHandler | undefined = deliver && {
+    paused: options.deliveryPaused,
     async run(job: Job, signal: AbortSignal): Promise<void> {
       await deliver(webhookMessage(job.payload as LifecycleEvent), signal).catch((err: unknown) => {
         report('failed');
