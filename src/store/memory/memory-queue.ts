@@ -86,7 +86,8 @@ export function createMemoryQueue(now: () => number, maxEvents: number) {
     /** Terminations first, then events (or only `topic`). */
     claim(limit: number, leaseMs: number, topic?: JobTopic): Job[] {
       const claimed: Job[] = [];
-      for (const each of topic === undefined ? JOB_TOPICS : [topic]) claimTopic(each, limit, leaseMs, claimed);
+      for (const each of topic === undefined ? JOB_TOPICS : [topic])
+        claimTopic(each, limit, leaseMs, claimed);
       return claimed;
     },
 

@@ -30,7 +30,6 @@ export interface RedisStoreOptions {
   outboxMaxJobs?: number;
 }
 
-
 /**
  * How long a session's record outlives its lapse time, so that sweepExpired can still report it;
  * and how long every key lives at most after nobody touches it (a store whose replicas all died).
