@@ -28,7 +28,14 @@ export function createMemoryQueue(now: () => number, maxEvents: number) {
 
   function schedule(name: string, partition: Partition, at: number): void {
     partition.dueAt = at;
-    due[partition.topic].push(at, name);
+    const heap = due[partition.topic];
+    heap.push(at, name);
+    // Stale entries leave the heap only when claimed; while nothing is claimed (a receiver that is
+    // down), rebuild it once they outnumber the live ones, so that dropped events leave no trace.
+    if (heap.size > 2 * partitions.size + 1_024) {
+      heap.clear();
+      for (const [key, each] of partitions) if (each.topic === partition.topic) heap.push(each.dueAt, key);
+    }
   }
 
   function remove(jobId: string): void {
