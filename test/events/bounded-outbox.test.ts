@@ -3,9 +3,9 @@ import { runInNewContext } from 'node:vm';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type BrokerApp } from '../../src/http/app';
 import { createLogger } from '../../src/logger';
-import { sessionCreated } from '../../src/sessions/lifecycle-events';
 import { brokerEnvFor, startSimulator, type Simulator } from '../../src/simulator';
 import { signToken, testJwtSecret } from '../fixtures/tokens';
+import { createdEventJob } from '../helpers/event-jobs';
 import { MemoryLog } from '../helpers/memory-log';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { listenOn, type Listening } from '../helpers/serve';
@@ -203,25 +203,7 @@ describe(`a receiver that is down while ${events} events are produced through th
       // Past the cap with the store's own enqueue: what 250,000 more events through HTTP would queue.
       const at = Date.now();
       const enqueueMore = async (from: number, to: number) => {
-        for (let i = from; i < to; i++) {
-          const record = {
-            sessionId: `sess_more${String(i).padStart(8, '0')}`,
-            userId: `user-${i % 500}`,
-            profile: 'default',
-            engine: 'openai-realtime' as const,
-            createdAt: at,
-            expiresAt: at + 900_000,
-          };
-          const event = sessionCreated(record, at);
-          await b.broker.store.enqueue({
-            id: event.id,
-            topic: 'event',
-            partition: `events:${record.sessionId}`,
-            payload: event,
-            dueAt: at,
-            dropAt: at + 86_400_000,
-          });
-        }
+        for (let i = from; i < to; i++) await b.broker.store.enqueue(createdEventJob('more', i, at));
       };
       await enqueueMore(0, cap);
       const full = heapAfterGc();

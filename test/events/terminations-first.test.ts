@@ -1,8 +1,8 @@
 import { defaultQueueWorkerOptions } from '../../src/sessions/queue-worker';
-import { sessionCreated } from '../../src/sessions/lifecycle-events';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import type { SessionStore } from '../../src/store/ports';
 import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-test-app';
+import { createdEventJob } from '../helpers/event-jobs';
 import { startRedisServer, type RedisServer } from '../helpers/redis-server';
 import { sleep } from '../helpers/waiting';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
@@ -20,25 +20,7 @@ async function seedOverdueEvents(store: SessionStore, count: number): Promise<nu
   for (let first = 0; first < count; first += inFlight) {
     const calls: Promise<void>[] = [];
     for (let i = first; i < Math.min(count, first + inFlight); i++) {
-      const record = {
-        sessionId: `sess_backlog${String(i).padStart(8, '0')}`,
-        userId: `user-${i % 500}`,
-        profile: 'default',
-        engine: 'openai-realtime' as const,
-        createdAt: at,
-        expiresAt: at + 900_000,
-      };
-      const event = sessionCreated(record, at);
-      calls.push(
-        store.enqueue({
-          id: event.id,
-          topic: 'event',
-          partition: `events:${record.sessionId}`,
-          payload: event,
-          dueAt: at + i,
-          dropAt: at + 24 * 60 * 60_000,
-        }),
-      );
+      calls.push(store.enqueue(createdEventJob('backlog', i, at, at + i)));
     }
     await Promise.all(calls);
   }
