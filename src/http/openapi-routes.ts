@@ -240,7 +240,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'get',
     path: '/readyz',
     auth: 'none',
-    summary: 'readiness: store takes writes and not draining; 503 otherwise',
+    summary: 'readiness: store reachable and not draining; 503 otherwise',
     responses: { 200: { description: 'Ready', json: readiness, headers: ['Cache-Control'] } },
     problems: { 'not-ready': 'draining for shutdown, or the store does not answer within 1 s' },
   },
