@@ -55,6 +55,7 @@ describe('loadConfig', () => {
         },
         timeouts: { upstreamMs: 5000, sessionCreateDeadlineMs: 10000, shutdownDrainMs: 5000 },
         bodyLimitBytes: 4096,
+        outboxMaxJobs: 100_000,
         premintPoolSize: 0,
       });
       expect(config.redisUrl).toBeUndefined();
@@ -106,6 +107,7 @@ describe('loadConfig', () => {
         SHUTDOWN_DRAIN_MS: '0',
         METRICS_TOKEN: METRICS,
         PREMINT_POOL_SIZE: '8',
+        EVENTS_OUTBOX_MAX_JOBS: '5000',
       });
 
       expect(config).toMatchObject({
@@ -129,6 +131,7 @@ describe('loadConfig', () => {
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
         premintPoolSize: 8,
+        outboxMaxJobs: 5000,
       });
       expect(config.profiles).toEqual({
         default: {
@@ -194,6 +197,7 @@ describe('loadConfig', () => {
       ['RATE_LIMIT_PER_MINUTE', 1, undefined],
       ['RATE_LIMIT_IP_PER_MINUTE', 1, undefined],
       ['PREMINT_POOL_SIZE', 0, 100],
+      ['EVENTS_OUTBOX_MAX_JOBS', 1, undefined],
     ] as const)('%s accepts its bounds and refuses one past them', (name, min, max) => {
       expect(() => loadConfig({ ...minimal, [name]: String(min) })).not.toThrow();
       if (min > 0)
