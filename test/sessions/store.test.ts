@@ -164,6 +164,26 @@ describe('Redis session store', () => {
       expect(await keysUnder(keyPrefix)).toEqual([]);
     });
 
+    it('an event queued before events had their own due set is claimed as an event, never as a termination', async () => {
+      const keyPrefix = uniquePrefix();
+      const store = openStore({ keyPrefix });
+      const now = Date.now();
+      await store.enqueue({
+        id: 'e1',
+        topic: 'event',
+        partition: 'E1',
+        payload: {},
+        dueAt: now,
+        dropAt: now + 60_000,
+      });
+      // The layout of the previous release: one due set for every topic.
+      await admin.zrem(`${keyPrefix}q:due:event`, 'E1');
+      await admin.zadd(`${keyPrefix}q:due`, now, 'E1');
+
+      expect(await store.claimJobs(10, 30_000, 'terminate')).toEqual([]);
+      expect((await store.claimJobs(10, 30_000, 'event')).map((job) => job.id)).toEqual(['e1']);
+    });
+
     it('an event job expires by itself an hour after its dropAt, a termination job never does; an expired event leaves the count when claimed', async () => {
       const keyPrefix = uniquePrefix();
       const store = openStore({ keyPrefix });

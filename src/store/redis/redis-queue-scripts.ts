@@ -33,6 +33,10 @@ for t = 5, #ARGV do
       redis.call('LPOP', list)
       if redis.call('ZREM', P .. 'q:events', id) == 1 then redis.call('HINCRBY', P .. 'q:depth', 'event', -1) end
       if redis.call('LLEN', list) == 0 then redis.call('ZREM', due, partition) end
+    elseif job[1] ~= ARGV[t] then
+      -- Queued before events had a due set of their own: move it there, due at once.
+      redis.call('ZREM', due, partition)
+      redis.call('ZADD', dueKey(P, job[1]), 'NX', now, partition)
     else
       redis.call('ZADD', due, now + lease, partition)
       claimed = claimed + 1
