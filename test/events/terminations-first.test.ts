@@ -77,7 +77,6 @@ describe('terminations with 400,000 overdue events queued and the receiver down 
     const empty = await msUntilRefusedTerminationConfirmed(t, 'alice');
 
     const seedMs = await seedOverdueEvents(seeder, backlog);
-    expect(seedMs).toBeLessThan(60_000);
     // The backlog, and alice's two events before it.
     expect((await seeder.queueDepth()).event).toBe(backlog + 2);
     // Let the worker meet the dead receiver and its circuit open.
