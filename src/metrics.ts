@@ -6,6 +6,8 @@ export interface MetricSources {
   liveSessions(): Promise<number>;
   /** Jobs waiting in the durable queue, by topic. */
   queueDepth(): Promise<Record<string, number>>;
+  /** Events dropped because the outbox was full, as the store counts them (across replicas). */
+  outboxDropped(): Promise<number>;
   circuitStates(): Partial<Record<CircuitName, CircuitState>>;
   /** Epoch seconds at which each configured OpenAI model is shut down, for those that have a date. */
   modelShutdowns(): Record<string, number>;
@@ -129,6 +131,17 @@ export function createMetrics(sources: MetricSources) {
       help: 'Lifecycle event deliveries to EVENTS_WEBHOOK_URL, by outcome: delivered (any 2xx), failed (an attempt; retried), gone (410: the event is dropped), dropped (undelivered in time).',
       labelNames: ['outcome'] as const,
       registers,
+    }),
+    outboxDropped: new Counter({
+      name: 'avaturn_broker_outbox_dropped_total',
+      help: 'Undelivered lifecycle events dropped because the outbox held EVENTS_OUTBOX_MAX_JOBS (oldest first); counted by the store, so every replica on one Redis reports the same total.',
+      registers,
+      async collect() {
+        const dropped = await sources.outboxDropped().catch(() => undefined);
+        if (dropped === undefined) return;
+        this.reset();
+        this.inc(dropped);
+      },
     }),
     jwksFetches: new Counter({
       name: 'avaturn_broker_jwks_fetches_total',

@@ -124,6 +124,7 @@ export function metricsTable(): string {
   const metrics = createMetrics({
     liveSessions: async () => 0,
     queueDepth: async () => Object.fromEntries(JOB_TOPICS.map((topic) => [topic, 0])) as never,
+    outboxDropped: async () => 0,
     circuitStates: () => ({}),
     modelShutdowns: () => ({}),
   });

@@ -117,7 +117,8 @@ export const ENV_DOCS = {
     required: 'with `EVENTS_WEBHOOK_URL`',
   },
   EVENTS_OUTBOX_MAX_JOBS: {
-    meaning: 'undelivered lifecycle events kept at most; beyond it the oldest is dropped and counted',
+    meaning:
+      'undelivered lifecycle events kept at most (across replicas on Redis); beyond it the oldest is dropped and counted in `avaturn_broker_outbox_dropped_total` (terminations are never dropped)',
   },
   PREMINT_POOL_SIZE: {
     meaning:

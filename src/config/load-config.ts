@@ -213,8 +213,8 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       sessionCreateDeadlineMs: env_.SESSION_CREATE_DEADLINE_MS,
       shutdownDrainMs: env_.SHUTDOWN_DRAIN_MS,
     },
+    outboxMaxJobs: env_.EVENTS_OUTBOX_MAX_JOBS,
     bodyLimitBytes: 4096,
     premintPoolSize: env_.PREMINT_POOL_SIZE,
-    eventsOutboxMaxJobs: env_.EVENTS_OUTBOX_MAX_JOBS,
   };
 }

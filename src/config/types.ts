@@ -60,9 +60,9 @@ export interface Config {
   adminToken?: string;
   /** Lifecycle events are delivered here as Standard Webhooks when set. */
   eventsWebhook?: { url: string; secret: string };
+  /** Undelivered lifecycle events kept at most; beyond it the oldest is dropped. */
+  outboxMaxJobs: number;
   bodyLimitBytes: number;
   /** Fresh credentials kept ready per pre-mintable profile; 0 = off (nothing minted ahead). */
   premintPoolSize: number;
-  /** Undelivered lifecycle events kept at most (EVENTS_OUTBOX_MAX_JOBS). */
-  eventsOutboxMaxJobs: number;
 }

@@ -9,6 +9,7 @@ import type { ModelLifecycle } from '../upstreams/model-lifecycle';
 import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
 import { createLifecycleEvents } from './lifecycle-events';
+import { createOutboxWatch } from './outbox-watch';
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue-worker';
 import { createSessionService, type SessionService } from './session-service';
 import { createTerminations, type Terminations } from './terminations';
@@ -58,6 +59,7 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
   const metrics = createMetrics({
     liveSessions: () => store.countAll(),
     queueDepth: () => store.queueDepth(),
+    outboxDropped: () => store.outboxDropped(),
     circuitStates: () =>
       Object.fromEntries(Object.entries(upstreams.circuits).map(([name, circuit]) => [name, circuit.state])),
     modelShutdowns: () => upstreams.modelLifecycle?.shutdownTimestamps() ?? {},
@@ -94,6 +96,7 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     store,
     deliver: upstreams.deliverWebhook,
     onDelivery: (outcome) => metrics.webhookDeliveries.inc({ outcome }),
+    deliveryPaused: () => upstreams.circuits.webhook.state === 'open',
   });
   const terminations = createTerminations({
     store,
@@ -113,6 +116,7 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     clock,
     options: deps.queue,
   });
+  const outboxWatch = createOutboxWatch({ store, logger, clock });
   const service = createSessionService({
     config,
     store,
@@ -135,9 +139,14 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     logger,
     premint,
     modelLifecycle: upstreams.modelLifecycle,
-    start: () => worker.start(),
+    start() {
+      worker.start();
+      if (upstreams.deliverWebhook !== undefined) outboxWatch.start();
+      void warnAboutEviction(store, logger);
+    },
     async close(budgetMs = 5_000) {
       await premint?.close();
+      outboxWatch.stop();
       await worker.stop();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -150,4 +159,17 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
       await Promise.allSettled([store.close(), upstreams.close()]);
     },
   };
+}
+
+/**
+ * Any policy but `noeviction` lets Redis evict session, reservation and termination keys under
+ * memory pressure: a live session the broker no longer knows, a termination never sent.
+ */
+async function warnAboutEviction(store: SessionStore, logger: Logger): Promise<void> {
+  const policy = await store.evictionPolicy().catch(() => undefined);
+  if (policy === undefined || policy === 'noeviction') return;
+  logger.warn(
+    { maxmemoryPolicy: policy },
+    'Redis maxmemory-policy is not noeviction: under memory pressure it may evict session and termination keys',
+  );
 }

@@ -76,6 +76,8 @@ export interface LifecycleEventsOptions {
   deliver?: (message: WebhookMessage, signal: AbortSignal) => Promise<'delivered' | 'gone'>;
   /** Told about each delivery outcome (metrics). */
   onDelivery?: (outcome: 'delivered' | 'failed' | 'dropped' | 'gone') => void;
+  /** True while deliveries cannot succeed (the receiver's circuit is open): the worker waits. */
+  deliveryPaused?: () => boolean;
 }
 
 export type LifecycleEvents = ReturnType<typeof createLifecycleEvents>;
@@ -92,6 +94,7 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
 
   /** The queue worker's handler for `event` jobs; undefined without webhooks. */
   const jobHandler: JobHandler | undefined = deliver && {
+    paused: options.deliveryPaused,
     async run(job: Job, signal: AbortSignal): Promise<void> {
       const outcome = await deliver(webhookMessage(job.payload as LifecycleEvent), signal).catch(
         (err: unknown) => {

@@ -1,11 +1,13 @@
 import type { Logger } from '../logger';
-import type { Job, JobQueue, JobTopic } from '../store/ports';
+import { JOB_TOPICS, type Job, type JobQueue, type JobTopic } from '../store/ports';
 
 export interface JobHandler {
   /** Does the job and settles it in the store; throws to have it tried again later. */
   run(job: Job, signal: AbortSignal): Promise<void>;
   /** The job is past its dropAt: settle it without doing it. */
   drop(job: Job): Promise<void>;
+  /** True while trying would be pointless (its destination's circuit is open): nothing is claimed. */
+  paused?(): boolean;
 }
 
 export interface QueueWorkerOptions {
@@ -44,23 +46,23 @@ export interface QueueWorkerDeps {
  * that one replica has it at a time), runs each by topic, and reschedules failures with backoff.
  * It also sweeps lapsed sessions out of the registry. Every replica runs one; on Redis they share
  * the work, and a replica started after a crash picks up what the dead one left.
+ *
+ * Each topic this replica has a handler for is worked by a lane of its own, polling on its own
+ * timer: a termination never waits behind a batch of slow webhook deliveries, and a lane whose
+ * handler is paused (the receiver's circuit is open) claims nothing until it is not.
  */
 export function createQueueWorker(deps: QueueWorkerDeps) {
   const options = { ...defaultQueueWorkerOptions, ...deps.options };
   const { store, logger, clock } = deps;
   const stopping = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
 
   function backoff(attempts: number): number {
     const ceiling = Math.min(options.backoffMaxMs, options.backoffBaseMs * 2 ** attempts);
     return ceiling / 2 + (Math.random() * ceiling) / 2;
   }
 
-  async function work(job: Job): Promise<void> {
-    const handler = deps.handlers[job.topic];
+  async function work(handler: JobHandler, job: Job): Promise<void> {
     try {
-      if (handler === undefined) throw new Error(`no handler for ${job.topic} jobs on this replica`);
       if (clock() >= job.dropAt) await handler.drop(job);
       else await handler.run(job, stopping.signal);
     } catch (err) {
@@ -74,43 +76,55 @@ export function createQueueWorker(deps: QueueWorkerDeps) {
     }
   }
 
-  /** One poll; true when it may have left due work behind (a full batch). */
-  async function poll(): Promise<boolean> {
-    const expired = await deps.sweepExpired(options.batch).catch(() => 0);
-    const jobs = await store.claimJobs(options.batch, options.leaseMs).catch((err: unknown) => {
-      logger.debug({ err }, 'could not claim jobs');
+  const lanes = JOB_TOPICS.flatMap((topic) => {
+    const handler = deps.handlers[topic];
+    return handler === undefined ? [] : [{ topic, handler, timer: undefined as NodeJS.Timeout | undefined }];
+  });
+  const running = new Set<Promise<void>>();
+
+  /** One poll of a lane; true when it may have left due work behind (a full batch). */
+  async function poll(lane: (typeof lanes)[number]): Promise<boolean> {
+    // The lapsed-session sweep rides with the first lane (terminations: it queues their events).
+    const expired = lane === lanes[0] ? await deps.sweepExpired(options.batch).catch(() => 0) : 0;
+    if (lane.handler.paused?.() === true) return expired === options.batch;
+    const jobs = await store.claimJobs(options.batch, options.leaseMs, lane.topic).catch((err: unknown) => {
+      logger.debug({ err, topic: lane.topic }, 'could not claim jobs');
       return [];
     });
-    await Promise.all(jobs.map(work));
+    await Promise.all(jobs.map((job) => work(lane.handler, job)));
     return jobs.length === options.batch || expired === options.batch;
   }
 
-  function schedule(delayMs: number): void {
+  function schedule(lane: (typeof lanes)[number], delayMs: number): void {
     if (stopping.signal.aborted) return;
-    timer = setTimeout(() => {
-      running = poll().then(
-        (more) => schedule(more ? 0 : options.intervalMs),
-        () => schedule(options.intervalMs),
+    lane.timer = setTimeout(() => {
+      const done = poll(lane).then(
+        (more) => schedule(lane, more ? 0 : options.intervalMs),
+        () => schedule(lane, options.intervalMs),
       );
+      running.add(done);
+      void done.finally(() => running.delete(done));
     }, delayMs);
-    timer.unref();
+    lane.timer.unref();
   }
 
   return {
     start(): void {
-      schedule(0);
+      for (const lane of lanes) schedule(lane, 0);
     },
-    /** Polls now (tests; after a fault clears) and resolves when that poll is done. */
+    /** Polls every lane now (tests; after a fault clears) and resolves when those polls are done. */
     async drain(): Promise<void> {
-      while (await poll()) {
-        // A full batch: there may be more.
+      for (const lane of lanes) {
+        while (await poll(lane)) {
+          // A full batch: there may be more.
+        }
       }
     },
     /** Stops polling and aborts jobs under way; what is left stays queued for the next worker. */
     async stop(): Promise<void> {
       stopping.abort();
-      clearTimeout(timer);
-      await running;
+      for (const lane of lanes) clearTimeout(lane.timer);
+      await Promise.all(running);
     },
   };
 }

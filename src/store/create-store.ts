@@ -6,6 +6,6 @@ import type { SessionStore } from './ports';
 /** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {
   return config.redisUrl === undefined
-    ? createMemoryStore({ clock })
-    : createRedisStore({ url: config.redisUrl, clock });
+    ? createMemoryStore({ clock, outboxMaxJobs: config.outboxMaxJobs })
+    : createRedisStore({ url: config.redisUrl, clock, outboxMaxJobs: config.outboxMaxJobs });
 }

@@ -46,7 +46,10 @@ export type IdempotencyBegin =
   | { state: 'mismatch' }
   | { state: 'completed'; response: unknown };
 
-/** Kinds of work the durable queue carries; each has one handler in the queue worker. */
+/**
+ * Kinds of work the durable queue carries, in the order they are claimed (terminations ahead of
+ * events); each has one handler in the queue worker.
+ */
 export const JOB_TOPICS = ['terminate', 'event'] as const;
 export type JobTopic = (typeof JOB_TOPICS)[number];
 
@@ -145,17 +148,27 @@ export interface JobQueue {
   /** Adds a job; a job id already queued is left as it is. */
   enqueue(job: NewJob): Promise<void>;
   /**
-   * Takes up to `limit` due jobs, each the head of its partition, and hides each partition from
-   * other claimers for `leaseMs` (after which a job nobody settled is handed out again).
+   * Takes up to `limit` due jobs of `topic` (without one: of every topic, in JOB_TOPICS order),
+   * each the head of its partition, and hides each partition from other claimers for `leaseMs`
+   * (after which a job nobody settled is handed out again). Each topic has its own due set, so a
+   * backlog of one never slows the claims of another.
    */
-  claimJobs(limit: number, leaseMs: number): Promise<Job[]>;
+  claimJobs(limit: number, leaseMs: number, topic?: JobTopic): Promise<Job[]>;
   /** The job is done (or dropped): remove it and let its partition's next job run. */
   ackJob(jobId: string): Promise<void>;
   /** The job failed: try again at `dueAt`. */
   retryJob(jobId: string, dueAt: number): Promise<void>;
   /** Jobs waiting, per topic. */
   queueDepth(): Promise<Record<JobTopic, number>>;
+  /**
+   * Event jobs dropped so far because the outbox was full (its cap is the store's `outboxMaxJobs`):
+   * one count shared by every replica of the backend.
+   */
+  outboxDropped(): Promise<number>;
 }
+
+/** Undelivered events a store keeps unless told otherwise (EVENTS_OUTBOX_MAX_JOBS). */
+export const defaultOutboxMaxJobs = 100_000;
 
 /** Idempotency keys and the answers stored under them: the HTTP layer's replay. */
 export interface IdempotencyStore {
@@ -182,8 +195,13 @@ export interface RateLimitStores {
 /** Readiness. */
 export interface StoreHealth {
   readonly kind: 'memory' | 'redis';
-  /** Resolves when the store answers; rejects otherwise. */
+  /**
+   * Resolves when the store takes writes; rejects otherwise (unreachable, out of memory, read-only).
+   * The answer may be up to about a second old.
+   */
   ping(): Promise<void>;
+  /** Redis's `maxmemory-policy` where the server tells it; undefined otherwise (and for memory). */
+  evictionPolicy(): Promise<string | undefined>;
 }
 
 /**

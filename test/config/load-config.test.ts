@@ -55,8 +55,8 @@ describe('loadConfig', () => {
         },
         timeouts: { upstreamMs: 5000, sessionCreateDeadlineMs: 10000, shutdownDrainMs: 5000 },
         bodyLimitBytes: 4096,
+        outboxMaxJobs: 100_000,
         premintPoolSize: 0,
-        eventsOutboxMaxJobs: 100_000,
       });
       expect(config.redisUrl).toBeUndefined();
       expect(config.metricsToken).toBeUndefined();
@@ -107,7 +107,7 @@ describe('loadConfig', () => {
         SHUTDOWN_DRAIN_MS: '0',
         METRICS_TOKEN: METRICS,
         PREMINT_POOL_SIZE: '8',
-        EVENTS_OUTBOX_MAX_JOBS: '10000',
+        EVENTS_OUTBOX_MAX_JOBS: '5000',
       });
 
       expect(config).toMatchObject({
@@ -131,7 +131,7 @@ describe('loadConfig', () => {
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
         premintPoolSize: 8,
-        eventsOutboxMaxJobs: 10_000,
+        outboxMaxJobs: 5000,
       });
       expect(config.profiles).toEqual({
         default: {

@@ -8,6 +8,9 @@ export interface QueueWorld {
   advance(ms: number): void;
 }
 
+/** The event cap (`outboxMaxJobs`) the stores under this contract are built with. */
+export const contractOutboxMaxJobs = 50;
+
 /** The durable queue's contract, run inside the store contract with its two replicas and clock. */
 export function describeQueueContract(get: () => QueueWorld): void {
   describe('the job queue', () => {
@@ -99,6 +102,37 @@ export function describeQueueContract(get: () => QueueWorld): void {
       expect(results.every((ids) => ids.length <= 2)).toBe(true);
       expect(new Set(all).size).toBe(all.length);
       expect(all).toHaveLength(30);
+    });
+
+    it('keeps at most the cap of events, dropping the oldest and counting each drop once across replicas; terminations are never dropped', async () => {
+      const { store, peer } = get();
+      for (let i = 0; i < 10; i++) await store.enqueue(job(`t${i}`, `T${i}`, { topic: 'terminate' }));
+      for (let i = 0; i < contractOutboxMaxJobs + 5; i++) {
+        await (i % 2 === 0 ? store : peer).enqueue(job(`e${i}`, `E${i}`, { dueAt: get().now() + i }));
+      }
+      expect(await peer.queueDepth()).toEqual({ terminate: 10, event: contractOutboxMaxJobs });
+      expect([await store.outboxDropped(), await peer.outboxDropped()]).toEqual([5, 5]);
+
+      get().advance(1_000);
+      const claimed = await store.claimJobs(100, 30_000);
+      const ids = claimed.map((j) => j.id);
+      expect(ids.filter((id) => id.startsWith('t')).sort()).toEqual(
+        Array.from({ length: 10 }, (_, i) => `t${i}`).sort(),
+      );
+      expect(ids.filter((id) => id.startsWith('e')).sort()).toEqual(
+        Array.from({ length: contractOutboxMaxJobs }, (_, i) => `e${i + 5}`).sort(),
+      );
+    });
+
+    it('claims due terminations ahead of events that have waited longer, and one topic alone when asked', async () => {
+      const { store, peer } = get();
+      for (let i = 0; i < 30; i++)
+        await store.enqueue(job(`e${i}`, `E${i}`, { dueAt: get().now() - 60_000 }));
+      await peer.enqueue(job('t1', 'T1', { topic: 'terminate' }));
+      expect(await claimedIds(peer, 1)).toEqual(['t1']);
+      expect(await store.claimJobs(10, 30_000, 'terminate')).toEqual([]);
+      const events = await store.claimJobs(10, 30_000, 'event');
+      expect(events.map((j) => j.topic)).toEqual(Array.from({ length: 10 }, () => 'event'));
     });
 
     it('acknowledging or retrying an unknown job is harmless', async () => {

@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { createMemoryStore } from '../../src/store/memory/memory-store';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { retentionSlackMs, type SessionStore } from '../../src/store/ports';
+import { contractOutboxMaxJobs } from './queue-contract';
 import { describeStoreContract } from './store-contract';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
@@ -20,14 +21,14 @@ async function deleteKeysUnder(prefix: string): Promise<void> {
 }
 
 describeStoreContract('memory', async (clock) => {
-  const store = createMemoryStore({ clock });
+  const store = createMemoryStore({ clock, outboxMaxJobs: contractOutboxMaxJobs });
   return { store, peer: store, dispose: () => store.close() };
 });
 
 describeStoreContract('Redis', async (clock) => {
   const keyPrefix = uniquePrefix();
-  const store = createRedisStore({ url: redisUrl, keyPrefix, clock });
-  const peer = createRedisStore({ url: redisUrl, keyPrefix, clock });
+  const store = createRedisStore({ url: redisUrl, keyPrefix, clock, outboxMaxJobs: contractOutboxMaxJobs });
+  const peer = createRedisStore({ url: redisUrl, keyPrefix, clock, outboxMaxJobs: contractOutboxMaxJobs });
   return {
     store,
     peer,
@@ -161,6 +162,43 @@ describe('Redis session store', () => {
       await survivor.release('r4');
       expect(await survivor.sweepExpired(10)).toEqual([session]);
       expect(await keysUnder(keyPrefix)).toEqual([]);
+    });
+
+    it('an event queued before events had their own due set is claimed as an event, never as a termination', async () => {
+      const keyPrefix = uniquePrefix();
+      const store = openStore({ keyPrefix });
+      const now = Date.now();
+      await store.enqueue({
+        id: 'e1',
+        topic: 'event',
+        partition: 'E1',
+        payload: {},
+        dueAt: now,
+        dropAt: now + 60_000,
+      });
+      // The layout of the previous release: one due set for every topic.
+      await admin.zrem(`${keyPrefix}q:due:event`, 'E1');
+      await admin.zadd(`${keyPrefix}q:due`, now, 'E1');
+
+      expect(await store.claimJobs(10, 30_000, 'terminate')).toEqual([]);
+      expect((await store.claimJobs(10, 30_000, 'event')).map((job) => job.id)).toEqual(['e1']);
+    });
+
+    it('an event job expires by itself an hour after its dropAt, a termination job never does; an expired event leaves the count when claimed', async () => {
+      const keyPrefix = uniquePrefix();
+      const store = openStore({ keyPrefix });
+      const now = Date.now();
+      const common = { payload: {}, dueAt: now, dropAt: now + 24 * 3_600_000 };
+      await store.enqueue({ ...common, id: 'e1', topic: 'event', partition: 'E1' });
+      await store.enqueue({ ...common, id: 't1', topic: 'terminate', partition: 'T1' });
+      const eventTtl = await admin.pttl(`${keyPrefix}q:job:e1`);
+      expect(eventTtl).toBeGreaterThan(25 * 3_600_000 - 60_000);
+      expect(eventTtl).toBeLessThanOrEqual(25 * 3_600_000);
+      expect(await admin.pttl(`${keyPrefix}q:job:t1`)).toBe(-1);
+
+      await admin.del(`${keyPrefix}q:job:e1`);
+      expect(await store.claimJobs(10, 30_000, 'event')).toEqual([]);
+      expect(await store.queueDepth()).toEqual({ terminate: 1, event: 0 });
     });
   });
 

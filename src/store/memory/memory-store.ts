@@ -2,6 +2,7 @@ import { createMemoryQueue } from './memory-queue';
 import { MinHeap } from './min-heap';
 import { endingFirst, newestFirst } from '../record-order';
 import {
+  defaultOutboxMaxJobs,
   ReservationLostError,
   retentionSlackMs,
   terminationJobId,
@@ -15,6 +16,8 @@ import {
 export interface MemoryStoreOptions {
   /** Epoch ms; injectable so that tests can move time. */
   clock?: () => number;
+  /** Undelivered events kept at most (oldest dropped beyond it); default defaultOutboxMaxJobs. */
+  outboxMaxJobs?: number;
 }
 
 interface Reservation {
@@ -53,7 +56,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   };
   /** Sessions that lapsed, waiting for sweepExpired to hand them out. */
   const expired: SessionRecord[] = [];
-  const queue = createMemoryQueue(now);
+  const queue = createMemoryQueue(now, options.outboxMaxJobs ?? defaultOutboxMaxJobs);
 
   const idemKey = (userId: string, key: string) => JSON.stringify([userId, key]);
 
@@ -233,8 +236,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       queue.enqueue(job);
     },
 
-    async claimJobs(limit, leaseMs) {
-      return queue.claim(limit, leaseMs);
+    async claimJobs(limit, leaseMs, topic) {
+      return queue.claim(limit, leaseMs, topic);
     },
 
     async ackJob(jobId) {
@@ -247,6 +250,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
 
     async queueDepth() {
       return queue.depth();
+    },
+
+    async outboxDropped() {
+      return queue.dropped();
     },
 
     async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
@@ -288,6 +295,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     },
 
     async ping() {},
+
+    async evictionPolicy() {
+      return undefined;
+    },
 
     async close() {},
   };

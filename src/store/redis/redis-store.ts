@@ -7,6 +7,7 @@ import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
 import { registryScripts, type ScriptDefinition } from './redis-registry-scripts';
 import {
+  defaultOutboxMaxJobs,
   JOB_TOPICS,
   ReservationLostError,
   retentionSlackMs,
@@ -25,6 +26,8 @@ export interface RedisStoreOptions {
   keyPrefix?: string;
   /** Epoch ms; every replica must share wall time. */
   clock?: () => number;
+  /** Undelivered events kept at most (oldest dropped beyond it); default defaultOutboxMaxJobs. */
+  outboxMaxJobs?: number;
 }
 
 /**
@@ -45,6 +48,21 @@ type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.clock ?? Date.now;
   const prefix = options.keyPrefix ?? 'avaturn-broker:';
+  const maxEvents = Math.max(1, Math.floor(options.outboxMaxJobs ?? defaultOutboxMaxJobs));
+  /** Jobs as script arguments: the event cap, then six values each (see enqueueOutbox in redis-lua.ts). */
+  const outboxArgs = (jobs: NewJob[]): (string | number)[] => [
+    maxEvents,
+    ...jobs.flatMap((job) => [
+      job.id,
+      job.topic,
+      job.partition,
+      JSON.stringify(job.payload),
+      job.dropAt,
+      job.dueAt,
+    ]),
+  ];
+  /** The readiness write under way: probes that arrive meanwhile share it. */
+  let probe: Promise<void> | undefined;
   const client = createRedisClient(options.url);
   for (const [name, definition] of Object.entries(scripts) as [ScriptName, ScriptDefinition][]) {
     client.defineCommand(scriptMethod(name), definition);
@@ -164,12 +182,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       await run('enqueue', ...outboxArgs([job]));
     },
 
-    async claimJobs(limit, leaseMs): Promise<Job[]> {
+    async claimJobs(limit, leaseMs, topic): Promise<Job[]> {
       const flat = (await run(
         'claim',
         now(),
         Math.max(0, Math.floor(limit)),
         positiveMs(leaseMs),
+        ...(topic === undefined ? JOB_TOPICS : [topic]),
       )) as string[];
       const jobs: Job[] = [];
       for (let i = 0; i + 5 < flat.length; i += 6) {
@@ -201,6 +220,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         JobTopic,
         number
       >;
+    },
+
+    async outboxDropped() {
+      await whenReady(client);
+      return Number((await client.get(`${prefix}q:dropped`)) ?? 0);
     },
 
     async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
@@ -239,9 +263,24 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       });
     },
 
+    /**
+     * A write, not a PING: a Redis out of memory under `noeviction`, a read-only replica or one that
+     * cannot persist (MISCONF) answers PING but refuses every write the broker needs.
+     */
     async ping() {
+      probe ??= whenReady(client)
+        .then(async () => {
+          await client.set(`${prefix}probe`, String(now()), 'PX', 10_000);
+        })
+        .finally(() => (probe = undefined));
+      await probe;
+    },
+
+    async evictionPolicy() {
       await whenReady(client);
-      await client.ping();
+      // Managed services often refuse CONFIG; then the policy is simply not known.
+      const reply = (await client.config('GET', 'maxmemory-policy').catch(() => [])) as string[];
+      return reply[1];
     },
 
     async close() {
@@ -257,18 +296,6 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       client.disconnect();
     },
   };
-}
-
-/** Jobs as script arguments, six values each (see enqueueOutbox in redis-lua.ts). */
-function outboxArgs(jobs: NewJob[]): (string | number)[] {
-  return jobs.flatMap((job) => [
-    job.id,
-    job.topic,
-    job.partition,
-    JSON.stringify(job.payload),
-    job.dropAt,
-    job.dueAt,
-  ]);
 }
 
 function scriptMethod(name: ScriptName): string {
