@@ -43,7 +43,9 @@ describe('the broker process', () => {
   describe('on SIGTERM', () => {
     it('turns readiness 503 at once, finishes in-flight requests, stops accepting after the drain delay and exits 0', async () => {
       const broker = await startBrokerProcess({ ...env(), SHUTDOWN_DRAIN_MS: '800' });
-      expect((await fetch(`${broker.url}/readyz`)).status).toBe(200);
+      // Not on fetch's pooled sockets: the drain closes idle ones, and a later fetch could pick one
+      // up in the moment it closes (ECONNRESET) rather than open its own.
+      expect((await send(new Agent(), `${broker.url}/readyz`, 'GET')).status).toBe(200);
       sim.inject({ route: 'avaturn.create', latencyMs: 600 });
       const inFlight = fetch(`${broker.url}/session`, {
         method: 'POST',
@@ -71,7 +73,8 @@ describe('the broker process', () => {
     });
 
     it('with keep-alive clients and a preconnected socket › closes idle sockets at once, answers in-flight requests with Connection: close, and exits 0 soon after the drain', async () => {
-      const drainMs = 800;
+      // Long enough that the test's own requests fit inside the drain on a busy machine.
+      const drainMs = 2_000;
       const broker = await startBrokerProcess({ ...env(), SHUTDOWN_DRAIN_MS: String(drainMs) });
       // One client holds idle keep-alive sockets, another has a request in flight on its own.
       const agent = new Agent({ keepAlive: true, maxSockets: 8 });
