@@ -32,6 +32,10 @@ export const ENV_DOCS = {
   AUTH_USER_CLAIM: {
     meaning: 'the claim that names the user (a non-empty, well-formed Unicode string, ≤ 256 chars; else 401)',
   },
+  AUTH_MAX_TOKEN_LIFETIME_SECONDS: {
+    meaning:
+      'a JWT whose `exp` lies further than this past its `iat` (past now without `iat`) is refused with 401, so a leaked far-future token does not stay useful',
+  },
   OPENAI_API_KEY: { meaning: 'OpenAI API key' },
   CARTESIA_API_KEY: { meaning: 'Cartesia API key' },
   EXTERNAL_ENGINE_SIGNING_KEY: {

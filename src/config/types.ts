@@ -29,6 +29,8 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   userClaim: string;
+  /** A token's `exp` may lie at most this far past its `iat` (past now without `iat`). */
+  maxTokenLifetimeSeconds: number;
 }
 
 export interface Config {

@@ -94,6 +94,13 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
         }
         throw unauthenticated(describeRefusal(err, config));
       }
+      // `exp` is required above; a far-future one would keep a leaked token useful for as long.
+      const issuedAt = typeof payload.iat === 'number' ? payload.iat : clock() / 1000;
+      if ((payload.exp as number) - issuedAt > config.maxTokenLifetimeSeconds) {
+        throw unauthenticated(
+          `exp lies more than AUTH_MAX_TOKEN_LIFETIME_SECONDS (${config.maxTokenLifetimeSeconds} s) past ${typeof payload.iat === 'number' ? 'iat' : 'now'}`,
+        );
+      }
       const user = payload[config.userClaim];
       if (typeof user !== 'string' || user.length === 0 || user.length > maxUserIdLength)
         throw unauthenticated(

@@ -29,7 +29,7 @@ describe('loadConfig', () => {
         avaturn: { baseUrl: 'https://api.avaturn.live', apiKey: AVATURN_KEY },
         openai: { baseUrl: 'https://api.openai.com/v1', apiKey: OPENAI_KEY },
         cartesia: { baseUrl: 'https://api.cartesia.ai', version: '2026-03-01' },
-        auth: { secret: JWT_SECRET, userClaim: 'sub' },
+        auth: { secret: JWT_SECRET, userClaim: 'sub', maxTokenLifetimeSeconds: 86_400 },
         corsOrigins: [],
         trustProxy: false,
         profiles: {
@@ -337,6 +337,7 @@ describe('loadConfig', () => {
         issuer: 'https://id.example/',
         audience: 'app',
         userClaim: 'sub',
+        maxTokenLifetimeSeconds: 86_400,
       });
     });
 
