@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -10,7 +9,7 @@ import {
   startupNotices,
   unknownVariableNotices,
 } from '../../src/config/startup-notices';
-import { repoRoot, tsxBin } from '../helpers/broker-process';
+import { outputUntil } from '../helpers/broker-process';
 import { minimal, readFrom } from './config-fixtures';
 
 describe('start-up notices: warnings, never failures', () => {
@@ -99,27 +98,16 @@ describe('the broker process at start', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('logs the notices: no .env where it looked, the misspelt variable, no default profile, and CORS off', async () => {
-    const child = spawn(tsxBin, [join(repoRoot, 'src/server.ts')], {
+    const stdout = await outputUntil('src/server.ts', 'avaturn-broker listening', {
       cwd: dir,
       env: {
-        PATH: process.env.PATH,
         ...minimal,
         HOST: '127.0.0.1',
         PORT: '0',
         PROFILES_FILE: 'profiles.json',
         CORS_ORIGIN: 'http://localhost:5174',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    await new Promise<void>((done, fail) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('avaturn-broker listening')) done();
-      });
-      child.once('exit', (code) => fail(new Error(`exited with ${code}`)));
-    });
-    child.kill('SIGTERM');
     const lines = stdout
       .trim()
       .split('\n')

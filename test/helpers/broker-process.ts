@@ -34,3 +34,29 @@ export function startBrokerProcess(env: Record<string, string>): Promise<BrokerP
     void exited.then(({ code }) => fail(new Error(`broker exited early with ${code}: ${stderr}`)));
   });
 }
+
+/**
+ * Runs one of the repository's TypeScript entry points until its standard output holds `marker`,
+ * then stops it (SIGTERM); what it printed by then. Rejects if it exits first.
+ */
+export function outputUntil(
+  entry: string,
+  marker: string,
+  options: { cwd?: string; env: Record<string, string | undefined> },
+): Promise<string> {
+  const child = spawn(tsxBin, [resolve(repoRoot, entry)], {
+    cwd: options.cwd ?? repoRoot,
+    env: { PATH: process.env.PATH, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  return new Promise<string>((done, fail) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!stdout.includes(marker)) return;
+      child.kill('SIGTERM');
+      done(stdout);
+    });
+    child.once('exit', (code) => fail(new Error(`${entry} exited with ${code} before printing ${marker}`)));
+  });
+}

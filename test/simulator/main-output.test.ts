@@ -1,24 +1,12 @@
-import { spawn } from 'node:child_process';
 import { parse } from 'dotenv';
 import { loadConfig } from '../../src/config/load-config';
-import { repoRoot, tsxBin } from '../helpers/broker-process';
+import { outputUntil } from '../helpers/broker-process';
 
 describe('npm run simulator', () => {
   it('prints one variable per line, ready to paste into .env, and the broker loads them', async () => {
-    const child = spawn(tsxBin, ['src/simulator/main.ts'], {
-      cwd: repoRoot,
-      env: { PATH: process.env.PATH, SIM_PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const stdout = await outputUntil('src/simulator/main.ts', 'CARTESIA_API_KEY=', {
+      env: { SIM_PORT: '0' },
     });
-    let stdout = '';
-    await new Promise<void>((done, fail) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-        if (stdout.includes('CARTESIA_API_KEY=')) done();
-      });
-      child.once('exit', (code) => fail(new Error(`exited with ${code}`)));
-    });
-    child.kill('SIGTERM');
     const lines = stdout.trim().split('\n');
     const settings = lines.filter((line) => !line.startsWith('#'));
     expect(settings.map((line) => line.split('=')[0])).toEqual([
