@@ -58,15 +58,16 @@ export function createUpstreams(
   }
   const timeoutMs = config.timeouts.upstreamMs;
   const retry = options.retry ?? defaultRetry;
+  // One SDK client for the mints and the model check, over the shared pool.
   const openai =
     config.openai.apiKey === undefined
       ? undefined
-      : { apiKey: config.openai.apiKey, baseUrl: config.openai.baseUrl, timeoutMs, http };
+      : createOpenAiClient({ apiKey: config.openai.apiKey, baseUrl: config.openai.baseUrl, timeoutMs, http });
   const modelLifecycle =
     openai &&
     createModelLifecycle({
       profiles: config.profiles,
-      lookup: createOpenAiModelLookup(createOpenAiClient(openai)),
+      lookup: createOpenAiModelLookup(openai),
       ...context,
       ...options.modelCheck,
     });
@@ -89,7 +90,8 @@ export function createUpstreams(
     const minters: Partial<Record<EngineType, CredentialMinter>> = {};
     if (openai) {
       minters['openai-realtime'] = createOpenAiMinter({
-        ...openai,
+        client: openai,
+        timeoutMs,
         circuit: circuits.openai,
         retry,
         retirementOf: modelLifecycle?.retirement,

@@ -4,9 +4,8 @@ import type { RealtimeSessionCreateRequest } from 'openai/resources/realtime/rea
 import { z } from 'zod';
 import type { OpenAiEngineProfile, Profile } from '../config/types';
 import type { Circuit } from './circuit';
-import { BodyTooLargeError, type UpstreamHttp } from './http-client';
+import { BodyTooLargeError } from './http-client';
 import type { Retirement } from './model-lifecycle';
-import { createOpenAiClient } from './openai-client';
 import { defaultRetry, withRetries } from './retry';
 import type { ConversationEngine, CredentialMinter, MintContext } from './types';
 import { parseRetryAfterMs, UpstreamError } from './upstream-error';
@@ -14,10 +13,9 @@ import { parseRetryAfterMs, UpstreamError } from './upstream-error';
 const clientSecretResponse = z.object({ value: z.string().min(1).max(4096) });
 
 export interface OpenAiMinterOptions {
-  apiKey: string;
-  baseUrl: string;
+  /** The SDK over the shared pool (`createOpenAiClient`). */
+  client: OpenAI;
   timeoutMs: number;
-  http: UpstreamHttp;
   circuit: Circuit;
   retry?: typeof defaultRetry;
   /** Set once a model's shutdown date has passed, so that a failed mint can say why. */
@@ -40,7 +38,7 @@ export function clientSecretRequest(engine: OpenAiEngineProfile): ClientSecretCr
 }
 
 export function createOpenAiMinter(options: OpenAiMinterOptions): CredentialMinter {
-  const client = createOpenAiClient(options);
+  const { client } = options;
   const retry = options.retry ?? defaultRetry;
 
   async function mintOnce(profile: Profile, signal?: AbortSignal): Promise<string> {
