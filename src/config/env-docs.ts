@@ -99,6 +99,27 @@ export const ENV_DOCS = {
     default: 'none (in-process store)',
     required: 'for more than one replica',
   },
+  REDIS_CLUSTER_NODES: {
+    meaning:
+      'comma-separated `host:port` seeds of a Redis Cluster; scheme (TLS), user and password from `REDIS_URL` when set (see docs/redis-production.md)',
+    default: 'none',
+  },
+  REDIS_SENTINELS: {
+    meaning:
+      'comma-separated Sentinel `host:port` list; scheme (TLS), user, password and database of the master from `REDIS_URL` when set',
+    default: 'none',
+    required: 'with `REDIS_SENTINEL_MASTER`',
+  },
+  REDIS_SENTINEL_MASTER: {
+    meaning: 'the name the Sentinels monitor the master under',
+    default: 'none',
+    required: 'with `REDIS_SENTINELS`',
+  },
+  REDIS_TLS_CA_FILE: {
+    meaning:
+      "PEM file of the private CA that signed the Redis servers' certificates (with `rediss://`); certificates are always checked",
+    default: "none: the system's CAs",
+  },
   UPSTREAM_TIMEOUT_MS: { meaning: 'per upstream call' },
   SESSION_CREATE_DEADLINE_MS: { meaning: 'the whole `POST /session`' },
   SHUTDOWN_DRAIN_MS: { meaning: 'readiness is 503 this long before the server stops accepting' },

@@ -11,7 +11,6 @@ import {
   httpUrl,
   httpUrlWithoutCredentials,
   integerVar,
-  parseUrl,
   RANGES,
   trustProxy,
   webhookSecret,
@@ -20,6 +19,7 @@ import { omitUndefined } from './omit-undefined';
 import { describeIssue } from './problems';
 import { BACKGROUNDS, RENDER_MODELS, SESSION_ENGINES } from './engines';
 import { defaultProfiles, readProfilesFile, toProfiles } from './profiles-file';
+import { checkRedisRequirements, readCaFile, redisEnvSchema, toRedisConnection } from './redis-env';
 import type { Config } from './types';
 
 /** Every problem found, one per line; never a variable's value, so it is safe to log. */
@@ -35,7 +35,7 @@ export class ConfigError extends Error {
 }
 
 export interface LoadConfigOptions {
-  /** Reads PROFILES_FILE; defaults to fs.readFileSync as UTF-8. */
+  /** Reads PROFILES_FILE and REDIS_TLS_CA_FILE; defaults to fs.readFileSync as UTF-8. */
   readFile?: (path: string) => string;
 }
 
@@ -92,12 +92,7 @@ export const envSchema = z.object({
   MAX_SESSIONS_TOTAL: integerVar([0], 0),
   RATE_LIMIT_PER_MINUTE: integerVar([1], 10),
   RATE_LIMIT_IP_PER_MINUTE: integerVar([1], 60),
-  REDIS_URL: z
-    .string()
-    .refine((s) => parseUrl(s, ['redis:', 'rediss:']) !== undefined, {
-      error: 'must be a redis:// or rediss:// URL',
-    })
-    .optional(),
+  ...redisEnvSchema,
   UPSTREAM_TIMEOUT_MS: integerVar([1], 5000),
   SESSION_CREATE_DEADLINE_MS: integerVar([1], 10000),
   SHUTDOWN_DRAIN_MS: integerVar([0], 5000),
@@ -144,7 +139,8 @@ function checkAuthRequirements(raw: RawEnv, problems: string[]): void {
 }
 
 /**
- * Builds the configuration from an environment, without side effects beyond reading PROFILES_FILE.
+ * Builds the configuration from an environment, without side effects beyond reading PROFILES_FILE
+ * and REDIS_TLS_CA_FILE.
  * Throws one ConfigError listing every problem found.
  */
 export function loadConfig(env: Record<string, string | undefined>, options: LoadConfigOptions = {}): Config {
@@ -163,6 +159,9 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
   checkWebhookRequirements(raw, problems);
   checkDistinctSecrets(raw, problems);
   checkEngineRequirements(raw, file.engines, problems);
+  checkRedisRequirements(raw, problems);
+  const redisCa =
+    raw.REDIS_TLS_CA_FILE === undefined ? undefined : readCaFile(raw.REDIS_TLS_CA_FILE, readFile, problems);
 
   if (!parsed.success || problems.length > 0) throw new ConfigError([...new Set(problems)]);
   const env_ = parsed.data;
@@ -202,7 +201,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
         env_.EXTERNAL_ENGINE_SIGNING_KEY === undefined
           ? undefined
           : { signingKey: env_.EXTERNAL_ENGINE_SIGNING_KEY },
-      redisUrl: env_.REDIS_URL,
+      redis: toRedisConnection(env_, redisCa),
       metricsToken: env_.METRICS_TOKEN,
       adminToken: env_.ADMIN_TOKEN,
       eventsWebhook:

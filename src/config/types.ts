@@ -22,6 +22,21 @@ export interface Profile {
   userAbsentTimeoutSeconds: number;
 }
 
+export interface RedisEndpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * Redis as one server, a Cluster or a Sentinel deployment. `url` (`redis://` or `rediss://`) is the
+ * server itself when standalone; for a Cluster or Sentinel only its scheme (TLS), user, password and
+ * database count. `ca` is the PEM of a private CA that signed the servers' certificates.
+ */
+export type RedisConnection =
+  | { mode: 'standalone'; url: string; ca?: string }
+  | { mode: 'cluster'; nodes: RedisEndpoint[]; url?: string; ca?: string }
+  | { mode: 'sentinel'; sentinels: RedisEndpoint[]; masterName: string; url?: string; ca?: string };
+
 export interface AuthConfig {
   /** HS256 shared secret (>= 32 bytes); exclusive with jwksUrl. */
   secret?: string;
@@ -55,7 +70,8 @@ export interface Config {
     rateLimitPerMinute: number;
     rateLimitIpPerMinute: number;
   };
-  redisUrl?: string;
+  /** How to reach the Redis store; absent: the in-process store. */
+  redis?: RedisConnection;
   timeouts: { upstreamMs: number; sessionCreateDeadlineMs: number; shutdownDrainMs: number };
   metricsToken?: string;
   /** Enables the /admin routes. */

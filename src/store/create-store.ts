@@ -3,9 +3,9 @@ import { createMemoryStore } from './memory/memory-store';
 import { createRedisStore } from './redis/redis-store';
 import type { SessionStore } from './ports';
 
-/** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
+/** Redis when one is configured (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {
-  return config.redisUrl === undefined
+  return config.redis === undefined
     ? createMemoryStore({ clock, outboxMaxJobs: config.outboxMaxJobs })
-    : createRedisStore({ url: config.redisUrl, clock, outboxMaxJobs: config.outboxMaxJobs });
+    : createRedisStore({ connection: config.redis, clock, outboxMaxJobs: config.outboxMaxJobs });
 }

@@ -58,7 +58,7 @@ describe('loadConfig', () => {
         outboxMaxJobs: 100_000,
         premintPoolSize: 0,
       });
-      expect(config.redisUrl).toBeUndefined();
+      expect(config.redis).toBeUndefined();
       expect(config.metricsToken).toBeUndefined();
     });
 
@@ -127,7 +127,7 @@ describe('loadConfig', () => {
           rateLimitPerMinute: 5,
           rateLimitIpPerMinute: 50,
         },
-        redisUrl: 'rediss://user:pw@redis.example:6380/0',
+        redis: { mode: 'standalone', url: 'rediss://user:pw@redis.example:6380/0' },
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
         premintPoolSize: 8,
@@ -239,9 +239,10 @@ describe('loadConfig', () => {
     });
 
     it('accepts redis:// and rediss:// for REDIS_URL', () => {
-      expect(loadConfig({ ...minimal, REDIS_URL: 'redis://127.0.0.1:6379' }).redisUrl).toBe(
-        'redis://127.0.0.1:6379',
-      );
+      expect(loadConfig({ ...minimal, REDIS_URL: 'redis://127.0.0.1:6379' }).redis).toEqual({
+        mode: 'standalone',
+        url: 'redis://127.0.0.1:6379',
+      });
     });
   });
 

@@ -166,7 +166,7 @@ describe('deploy/kubernetes', () => {
       ...Object.fromEntries(container.env.filter((v) => v.value !== undefined).map((v) => [v.name, v.value])),
     };
     const config = loadConfig(env, { readFile: () => profiles.data![fileName]! });
-    expect(config.redisUrl).toBe(secret.stringData?.REDIS_URL);
+    expect(config.redis).toEqual({ mode: 'standalone', url: secret.stringData?.REDIS_URL });
     expect(Object.keys(config.profiles)).toContain('default');
   });
 

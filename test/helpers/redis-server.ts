@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /** A Redis server of the test's own, on a free loopback port, with no persistence. */
 export interface RedisServer {
@@ -11,7 +11,15 @@ export interface RedisServer {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** One `redis-server` process (a data node or a Sentinel) and a client to it. */
+export interface RedisProcess {
+  port: number;
+  admin: Redis;
+  /** Sends the signal (SIGKILL by default) and waits for the process to end. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -19,16 +27,25 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Starts Debian's `redis-server` with `args` added to a no-persistence configuration. */
-export async function startRedisServer(args: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
-    { stdio: 'ignore' },
-  );
+/**
+ * Starts Debian's `redis-server` with `args` and waits until `admin` (connected with
+ * `adminOptions` to `port`) answers PING.
+ */
+export async function spawnRedis(
+  args: string[],
+  port: number,
+  adminOptions: RedisOptions = {},
+): Promise<RedisProcess> {
+  const child: ChildProcess = spawn('redis-server', args, { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
+  const admin = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    retryStrategy: () => 50,
+    ...adminOptions,
+  });
+  admin.on('error', () => undefined);
   const until = Date.now() + 10_000;
   for (;;) {
     try {
@@ -36,7 +53,7 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
       await admin.ping();
       break;
     } catch (err) {
-      if (Date.now() > until) {
+      if (Date.now() > until || child.exitCode !== null) {
         child.kill('SIGKILL');
         throw err;
       }
@@ -45,13 +62,29 @@ export async function startRedisServer(args: string[] = []): Promise<RedisServer
     }
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
     port,
     admin,
-    async close() {
+    async kill(signal = 'SIGKILL') {
       admin.disconnect();
-      child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       await exited;
     },
+  };
+}
+
+/** The no-persistence settings every test server starts with. */
+export function noPersistence(port: number): string[] {
+  return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+}
+
+/** Starts Debian's `redis-server` with `args` added to a no-persistence configuration. */
+export async function startRedisServer(args: string[] = []): Promise<RedisServer> {
+  const port = await freePort();
+  const server = await spawnRedis([...noPersistence(port), ...args], port);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    admin: server.admin,
+    close: () => server.kill(),
   };
 }

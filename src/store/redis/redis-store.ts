@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisConnection } from '../../config/types';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { newestFirst } from '../record-order';
-import { createRedisClient, whenReady } from './redis-connection';
+import { createRedisClient, whenReady, type RedisClient } from './redis-connection';
 import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
 import { registryScripts, type ScriptDefinition } from './redis-registry-scripts';
@@ -20,8 +21,13 @@ import {
   type SessionStore,
 } from '../ports';
 
-export interface RedisStoreOptions {
-  url: string;
+export type RedisStoreOptions = RedisStoreSettings &
+  (
+    | { /** One server, `redis://` or `rediss://`. */ url: string }
+    | { /** One server, a Cluster or Sentinel (see loadConfig). */ connection: RedisConnection }
+  );
+
+interface RedisStoreSettings {
   /** Prepended to every key; default `avaturn-broker:`. */
   keyPrefix?: string;
   /** Epoch ms; every replica must share wall time. */
@@ -63,7 +69,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   ];
   /** The readiness write under way: probes that arrive meanwhile share it. */
   let probe: Promise<void> | undefined;
-  const client = createRedisClient(options.url);
+  const client = createRedisClient('connection' in options ? options.connection : options.url);
   for (const [name, definition] of Object.entries(scripts) as [ScriptName, ScriptDefinition][]) {
     client.defineCommand(scriptMethod(name), definition);
   }
@@ -307,19 +313,31 @@ function scriptMethod(name: ScriptName): string {
  * SCRIPT LOAD with the script's own SHA1 keeps the store usable afterwards: the first EVALSHA meets
  * NOSCRIPT and the library loads the script again.
  */
-function rateLimitCommands(client: Redis) {
+function rateLimitCommands(client: RedisClient) {
   return async (...args: string[]): Promise<RedisReply> => {
     const [command = '', ...rest] = args;
     try {
       await whenReady(client);
+      if (isScriptLoad(command, rest) && client instanceof Cluster)
+        return await loadOnEveryMaster(client, rest);
       return (await client.call(command, ...rest)) as RedisReply;
     } catch (err) {
       const script = rest[1];
-      const isScriptLoad = command.toUpperCase() === 'SCRIPT' && rest[0]?.toUpperCase() === 'LOAD';
-      if (isScriptLoad && script !== undefined) return createHash('sha1').update(script).digest('hex');
+      if (isScriptLoad(command, rest) && script !== undefined)
+        return createHash('sha1').update(script).digest('hex');
       throw withoutArguments(err, 'rate-limit');
     }
   };
+}
+
+function isScriptLoad(command: string, rest: string[]): boolean {
+  return command.toUpperCase() === 'SCRIPT' && rest[0]?.toUpperCase() === 'LOAD';
+}
+
+/** A Cluster sends a keyless command to any node; the script must be where its key's slot lives. */
+async function loadOnEveryMaster(cluster: Cluster, rest: string[]): Promise<RedisReply> {
+  const [sha] = await Promise.all(cluster.nodes('master').map((node) => node.call('SCRIPT', ...rest)));
+  return sha as RedisReply;
 }
 
 /**
