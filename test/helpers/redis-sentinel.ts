@@ -39,7 +39,7 @@ export async function startRedisSentinel({
     const replicaPort = await freePort();
     servers.push(
       await spawnRedis(
-        [...noPersistence(replicaPort), '--replicaof', '127.0.0.1', String(primaryPort)],
+        [...noPersistence(replicaPort), '--dir', dir, '--replicaof', '127.0.0.1', String(primaryPort)],
         replicaPort,
       ),
     );
