@@ -3,6 +3,7 @@ import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-t
 import { postAndHangUp } from '../helpers/raw-socket';
 import { listenOn } from '../helpers/serve';
 import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../helpers/webhook-receiver';
+import { redisModes } from '../helpers/redis-deployment';
 import { buildWorld, eventually, sleep, type World } from '../helpers/world';
 
 const adminToken = 'admin-token-that-is-long-enough-0123456789';
@@ -171,7 +172,7 @@ describe('a webhook receiver that is down for 30 s', () => {
   }, 70_000);
 });
 
-describe('a broker restart while the receiver is down (Redis)', () => {
+describe.each(redisModes)('a broker restart while the receiver is down (%s)', (mode) => {
   it('loses no event: the next replica delivers what the first one queued', async () => {
     const receiver = await startWebhookReceiver();
     const sim = await startSimulator();
@@ -179,14 +180,14 @@ describe('a broker restart while the receiver is down (Redis)', () => {
     let second: World | undefined;
     try {
       await receiver.down();
-      first = await buildWorld('redis', { simulator: sim, env: webhookEnv(receiver), deps: fastQueue });
+      first = await buildWorld(mode, { simulator: sim, env: webhookEnv(receiver), deps: fastQueue });
       const a = await create(first.t, 'alice');
       const b = await create(first.t, 'alice');
       await first.t.broker.close();
       expect(receiver.received).toEqual([]);
 
       second = await buildWorld(
-        'redis',
+        mode,
         { simulator: sim, env: webhookEnv(receiver), deps: fastQueue },
         { keyPrefix: first.keyPrefix },
       );

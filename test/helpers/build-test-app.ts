@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import request from 'supertest';
 import { loadConfig } from '../../src/config/load-config';
 import { createApp, type AppDeps, type BrokerApp } from '../../src/http/app';
@@ -48,7 +49,10 @@ export async function buildTestApp(options: TestAppOptions = {}): Promise<TestAp
     ...(profiles === null ? {} : { PROFILES_FILE: '/profiles.json' }),
     ...options.env,
   };
-  const config = loadConfig(env, { readFile: () => JSON.stringify(profiles) });
+  const config = loadConfig(env, {
+    // Other files the config names (a CA for Redis) are real ones.
+    readFile: (path) => (path === env.PROFILES_FILE ? JSON.stringify(profiles) : readFileSync(path, 'utf8')),
+  });
   const broker = createApp(config, {
     logger: createLogger('trace', logs),
     queue: { intervalMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 },

@@ -3,27 +3,32 @@ import { expect } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { buildTestApp, type TestApp, type TestAppOptions } from './build-test-app';
+import { redisDeployment, redisModes, redisUrl } from './redis-deployment';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 import { eventually } from './waiting';
 
 export { eventually, sleep } from './waiting';
+export { redisUrl } from './redis-deployment';
 
-export const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+/** The in-process store and the shared standalone Redis behind a relay the test can cut. */
 export const storeKinds = ['memory', 'redis'] as const;
-export type StoreKind = (typeof storeKinds)[number];
+/** Every store: also Redis as a Cluster, under Sentinel and over TLS with an ACL user (no relay). */
+export const everyStoreKind = ['memory', ...redisModes] as const;
+export type StoreKind = (typeof everyStoreKind)[number];
 
 export interface World {
   t: TestApp;
   /** Redis worlds: the key prefix, for a second broker on the same keyspace (a restart). */
   keyPrefix?: string;
-  /** The relay between the broker and Redis (Redis worlds only). */
+  /** The relay between the broker and Redis (the standalone `redis` world only). */
   proxy?: TcpProxy;
   dispose(): Promise<void>;
 }
 
 /**
  * A broker on the simulator with the store of the given kind: for Redis, a fresh key prefix on the
- * real server, reached through a relay the test can cut or slow down.
+ * real server or deployment; the standalone `redis` is reached through a relay the test can cut or
+ * slow down, the other modes directly.
  */
 export async function buildWorld(
   kind: StoreKind,
@@ -33,6 +38,23 @@ export async function buildWorld(
   if (kind === 'memory') {
     const t = await buildTestApp(options);
     return { t, dispose: () => t.close() };
+  }
+  if (kind !== 'redis') {
+    const deployment = await redisDeployment(kind);
+    const keyPrefix = shared.keyPrefix ?? `test-world:${randomUUID()}:`;
+    const t = await buildTestApp({
+      ...options,
+      env: { ...deployment.env, ...options.env },
+      deps: { store: createRedisStore({ connection: deployment.connection, keyPrefix }), ...options.deps },
+    });
+    return {
+      t,
+      keyPrefix,
+      async dispose() {
+        await t.close();
+        await deployment.deleteKeys(keyPrefix);
+      },
+    };
   }
   const target = new URL(redisUrl);
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });

@@ -1,9 +1,16 @@
 import type { TestApp } from '../helpers/build-test-app';
 import { postAndHangUp } from '../helpers/raw-socket';
 import { listenOn, type Listening } from '../helpers/serve';
-import { buildWorld, eventually, expectAccountedFor, sleep, storeKinds, type World } from '../helpers/world';
+import {
+  buildWorld,
+  eventually,
+  expectAccountedFor,
+  sleep,
+  everyStoreKind,
+  type World,
+} from '../helpers/world';
 
-describe.each(storeKinds)('a client that hangs up before its answer (%s store)', (kind) => {
+describe.each(everyStoreKind)('a client that hangs up before its answer (%s store)', (kind) => {
   let world: World;
   let t: TestApp;
   let broker: Listening;

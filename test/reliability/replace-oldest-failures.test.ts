@@ -1,6 +1,6 @@
 import type { SimFault } from '../../src/simulator';
 import { expectProblem, type TestApp } from '../helpers/build-test-app';
-import { buildWorld, expectAccountedFor, storeKinds, type World } from '../helpers/world';
+import { buildWorld, expectAccountedFor, everyStoreKind, type World } from '../helpers/world';
 
 const env = {
   MAX_SESSIONS_PER_USER: '1',
@@ -22,7 +22,7 @@ const faults: [string, Omit<SimFault, 'route'>][] = [
   ['hangs', { hang: true, times: 0 }],
 ];
 
-describe.each(storeKinds)('replace-oldest when Avaturn cannot end the old session (%s store)', (kind) => {
+describe.each(everyStoreKind)('replace-oldest when Avaturn cannot end the old session (%s store)', (kind) => {
   let world: World;
   let t: TestApp;
   /** Set where the queue's background polls must not race the test: it drains the queue itself. */

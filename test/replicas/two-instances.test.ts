@@ -1,28 +1,33 @@
 import { randomUUID } from 'node:crypto';
+import type { RedisConnection } from '../../src/config/types';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { redisDeployment, redisModes, redisUrl, type RedisMode } from '../helpers/redis-deployment';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
-const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
 /** Two brokers, as two replicas would be: separate apps and Redis connections, one keyspace, one simulator. */
-async function twoReplicas(sim: Simulator, env: Record<string, string>): Promise<[TestApp, TestApp]> {
+async function twoReplicas(
+  mode: RedisMode,
+  sim: Simulator,
+  env: Record<string, string>,
+): Promise<[TestApp, TestApp]> {
+  const deployment = await redisDeployment(mode);
   const keyPrefix = `test:${randomUUID()}:`;
-  return [await replica(sim, env, redisUrl, keyPrefix), await replica(sim, env, redisUrl, keyPrefix)];
+  const replicaEnv = { ...deployment.env, ...env };
+  return [
+    await replica(sim, replicaEnv, deployment.connection, keyPrefix),
+    await replica(sim, replicaEnv, deployment.connection, keyPrefix),
+  ];
 }
 
 function replica(
   sim: Simulator,
   env: Record<string, string>,
-  url: string,
+  connection: RedisConnection,
   keyPrefix: string,
 ): Promise<TestApp> {
-  return buildTestApp({
-    simulator: sim,
-    env: { REDIS_URL: url, ...env },
-    deps: { store: createRedisStore({ url, keyPrefix }) },
-  });
+  return buildTestApp({ simulator: sim, env, deps: { store: createRedisStore({ connection, keyPrefix }) } });
 }
 
 async function post(t: TestApp, user: string, headers: Record<string, string> = {}, body: object = {}) {
@@ -33,7 +38,7 @@ async function post(t: TestApp, user: string, headers: Record<string, string> = 
     .send(body);
 }
 
-describe('two broker replicas sharing one Redis', () => {
+describe.each(redisModes)('two broker replicas sharing one Redis (%s)', (mode) => {
   let sim: Simulator;
   let replicas: TestApp[] = [];
   beforeEach(async () => {
@@ -47,7 +52,7 @@ describe('two broker replicas sharing one Redis', () => {
 
   describe('20 parallel creates for one user with cap 3 and policy reject', () => {
     it('lets exactly 3 through, answers the rest 429 session-limit, and leaves exactly 3 live upstream', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, {
+      const [a, b] = (replicas = await twoReplicas(mode, sim, {
         MAX_SESSIONS_PER_USER: '3',
         SESSION_LIMIT_POLICY: 'reject',
       }));
@@ -63,7 +68,7 @@ describe('two broker replicas sharing one Redis', () => {
 
   describe('20 parallel creates for one user with cap 2 and policy replace-oldest', () => {
     it('never leaves the user more than 2 live sessions, and the registry matches upstream', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, { MAX_SESSIONS_PER_USER: '2' }));
+      const [a, b] = (replicas = await twoReplicas(mode, sim, { MAX_SESSIONS_PER_USER: '2' }));
       sim.inject({ route: 'avaturn.create', latencyMs: { min: 10, max: 60 }, times: 0 });
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => post(i % 2 ? a! : b!, 'alice')));
       for (const res of answers.filter((r) => r.status !== 201)) expectProblem(res, 429, 'session-limit');
@@ -78,7 +83,7 @@ describe('two broker replicas sharing one Redis', () => {
     });
 
     it('ends the earlier sessions upstream as later ones replace them, whichever replica serves', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, { MAX_SESSIONS_PER_USER: '2' }));
+      const [a, b] = (replicas = await twoReplicas(mode, sim, { MAX_SESSIONS_PER_USER: '2' }));
       const ids: string[] = [];
       for (const replica of [a!, b!, a!, b!]) ids.push((await post(replica, 'alice')).body.session_id);
       const state = new Map(sim.ledger().sessions.map((s) => [s.sessionId, s.state]));
@@ -87,7 +92,7 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('lists and deletes through one replica a session created through the other', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, {}));
+    const [a, b] = (replicas = await twoReplicas(mode, sim, {}));
     const created = await post(a!, 'alice');
     const auth = await b!.bearer('alice');
     const listed = await b!.http.get('/sessions').set('Authorization', auth);
@@ -109,7 +114,7 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('shares the global cap across replicas', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, { MAX_SESSIONS_TOTAL: '2' }));
+    const [a, b] = (replicas = await twoReplicas(mode, sim, { MAX_SESSIONS_TOTAL: '2' }));
     expect((await post(a!, 'alice')).status).toBe(201);
     expect((await post(b!, 'bob')).status).toBe(201);
     expectProblem(await post(a!, 'carol'), 429, 'session-limit');
@@ -117,7 +122,7 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('shares the per-user rate limit across replicas', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, {
+    const [a, b] = (replicas = await twoReplicas(mode, sim, {
       RATE_LIMIT_PER_MINUTE: '4',
       MAX_SESSIONS_PER_USER: '10',
     }));
@@ -130,7 +135,7 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('shares the per-IP rate limit across replicas', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, { RATE_LIMIT_IP_PER_MINUTE: '3' }));
+    const [a, b] = (replicas = await twoReplicas(mode, sim, { RATE_LIMIT_IP_PER_MINUTE: '3' }));
     for (const replica of [a!, b!, a!])
       expect(
         (await replica.http.get('/sessions').set('Authorization', await replica.bearer('x'))).status,
@@ -143,7 +148,10 @@ describe('two broker replicas sharing one Redis', () => {
   });
 
   it('keys the per-IP limit on the address the trusted proxy saw, so a spoofed X-Forwarded-For gets no fresh bucket', async () => {
-    const [a, b] = (replicas = await twoReplicas(sim, { RATE_LIMIT_IP_PER_MINUTE: '3', TRUST_PROXY: '1' }));
+    const [a, b] = (replicas = await twoReplicas(mode, sim, {
+      RATE_LIMIT_IP_PER_MINUTE: '3',
+      TRUST_PROXY: '1',
+    }));
     const from = async (replica: TestApp, forwarded: string) =>
       replica.http
         .get('/sessions')
@@ -162,7 +170,7 @@ describe('two broker replicas sharing one Redis', () => {
 
   describe('Idempotency-Key across replicas', () => {
     it('replays on one replica the answer the other gave', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, {}));
+      const [a, b] = (replicas = await twoReplicas(mode, sim, {}));
       const first = await post(a!, 'alice', { 'Idempotency-Key': 'k-1' });
       const again = await post(b!, 'alice', { 'Idempotency-Key': 'k-1' });
       expect(again.status).toBe(201);
@@ -172,7 +180,7 @@ describe('two broker replicas sharing one Redis', () => {
     });
 
     it('answers 409 on one replica while the other still runs the key, and 422 for another body', async () => {
-      const [a, b] = (replicas = await twoReplicas(sim, {}));
+      const [a, b] = (replicas = await twoReplicas(mode, sim, {}));
       sim.inject({ route: 'avaturn.create', latencyMs: 400 });
       const first = post(a!, 'alice', { 'Idempotency-Key': 'k-1' });
       await new Promise((resolve) => setTimeout(resolve, 150));
@@ -196,7 +204,12 @@ describe('a broker whose Redis goes away', () => {
     sim = await startSimulator();
     const target = new URL(redisUrl);
     proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 6379) });
-    t = await replica(sim, {}, proxy.url, `test:${randomUUID()}:`);
+    t = await replica(
+      sim,
+      { REDIS_URL: proxy.url },
+      { mode: 'standalone', url: proxy.url },
+      `test:${randomUUID()}:`,
+    );
   });
   afterEach(async () => {
     await t.close();

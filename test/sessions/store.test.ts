@@ -6,6 +6,7 @@ import { createRedisStore } from '../../src/store/redis/redis-store';
 import { retentionSlackMs, type SessionStore } from '../../src/store/ports';
 import { contractOutboxMaxJobs } from './queue-contract';
 import { describeStoreContract } from './store-contract';
+import { redisDeployment, redisModes } from '../helpers/redis-deployment';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,19 +26,28 @@ describeStoreContract('memory', async (clock) => {
   return { store, peer: store, dispose: () => store.close() };
 });
 
-describeStoreContract('Redis', async (clock) => {
-  const keyPrefix = uniquePrefix();
-  const store = createRedisStore({ url: redisUrl, keyPrefix, clock, outboxMaxJobs: contractOutboxMaxJobs });
-  const peer = createRedisStore({ url: redisUrl, keyPrefix, clock, outboxMaxJobs: contractOutboxMaxJobs });
-  return {
-    store,
-    peer,
-    dispose: async () => {
-      await Promise.all([store.close(), peer.close()]);
-      await deleteKeysUnder(keyPrefix);
-    },
-  };
-});
+for (const mode of redisModes) {
+  describeStoreContract(`Redis (${mode})`, async (clock) => {
+    const deployment = await redisDeployment(mode);
+    const keyPrefix = uniquePrefix();
+    const options = {
+      connection: deployment.connection,
+      keyPrefix,
+      clock,
+      outboxMaxJobs: contractOutboxMaxJobs,
+    };
+    const store = createRedisStore(options);
+    const peer = createRedisStore(options);
+    return {
+      store,
+      peer,
+      dispose: async () => {
+        await Promise.all([store.close(), peer.close()]);
+        await deployment.deleteKeys(keyPrefix);
+      },
+    };
+  });
+}
 
 describe('Redis session store', () => {
   const opened: SessionStore[] = [];
