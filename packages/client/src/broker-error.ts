@@ -14,6 +14,7 @@ export type ProblemCode =
   | 'idempotency-key-reused'
   | 'rate-limited'
   | 'session-limit'
+  | 'budget-exhausted'
   | 'request-header-fields-too-large'
   | 'upstream-error'
   | 'upstream-unavailable'
@@ -92,6 +93,7 @@ const messages: Record<BrokerErrorCode, string> = {
   'idempotency-key-reused': 'This request was already used for something else.',
   'rate-limited': 'Too many attempts.',
   'session-limit': 'You already have an avatar running, or all avatars are busy.',
+  'budget-exhausted': 'You have used up your avatar minutes for now.',
   'request-header-fields-too-large': 'The request headers were too large.',
   'upstream-error': 'The avatar service answered something unexpected.',
   'upstream-unavailable': 'The avatar service is unavailable right now.',
