@@ -63,8 +63,13 @@ export async function started(
   return res.body.session_id as string;
 }
 
-export async function endSession(t: TestApp, user: string, id: string): Promise<void> {
-  const res = await t.http.delete(`/session/${id}`).set('Authorization', await t.bearer(user));
+export async function endSession(
+  t: TestApp,
+  user: string,
+  id: string,
+  claims: Record<string, unknown> = {},
+): Promise<void> {
+  const res = await t.http.delete(`/session/${id}`).set('Authorization', await t.bearer(user, claims));
   expect(res.status).toBe(204);
 }
 
