@@ -15,7 +15,8 @@ describe('npm run demo › the example page in headless Chromium', () => {
   beforeAll(async () => {
     demo = await startDemo({
       ports: { simulator: 0, idp: 0, broker: 0, page: 0 },
-      brokerEnv: { LOG_LEVEL: 'silent' },
+      // No budgets here: the page must work as it did, without a minutes line.
+      brokerEnv: { LOG_LEVEL: 'silent', USER_DAILY_MINUTES: '0' },
     });
     browser = await launchChromium();
   }, 60_000);
@@ -31,7 +32,11 @@ describe('npm run demo › the example page in headless Chromium', () => {
   });
 
   async function openSignedIn(user: string, beforeLoad?: (page: Page) => Promise<void>): Promise<Page> {
-    const page = await browser.newPage({ viewport: { width: 900, height: 720 } });
+    const page = await browser.newPage({
+      viewport: { width: 900, height: 720 },
+      locale: 'en-US',
+      timezoneId: 'UTC',
+    });
     page.on('pageerror', (err) => pageErrors.push(err.message));
     // A missing asset, the favicon included, would be a 404 on every load.
     page.on('response', (res) => res.status() === 404 && pageErrors.push(`404 ${res.url()}`));
@@ -55,7 +60,10 @@ describe('npm run demo › the example page in headless Chromium', () => {
     expect(sessionId).toMatch(/^[A-Za-z0-9_-]{1,128}$/);
     // One session at a time: a second click cannot start (and bill) another.
     expect(await page.getByTestId('start').isDisabled()).toBe(true);
-    expect(await page.getByTestId('session-expiry').textContent()).toMatch(/\(in 15 minutes\)$/);
+    // The demo's short sessions (demoLimits): 3 minutes.
+    expect(await page.getByTestId('session-expiry').textContent()).toMatch(/\(in 3 minutes\)$/);
+    expect(await page.getByTestId('minutes-left').isVisible()).toBe(false);
+    expect(await page.getByTestId('session-countdown').isVisible()).toBe(false);
     expect(await page.getByTestId('media-note').textContent()).toBe(
       'Simulated upstream: no video in this demo.',
     );
