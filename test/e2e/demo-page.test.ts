@@ -203,3 +203,62 @@ describe('npm run demo › the example page in headless Chromium', () => {
     await page.close();
   }, 60_000);
 });
+
+describe('npm run demo › the example page with the demo’s daily budget, in headless Chromium', () => {
+  // The demo's own 5 minutes a day and 3-minute sessions (demoLimits); three tabs of one user
+  // hold three sessions at once, so the budget runs out without waiting for minutes to pass.
+  const w = useDemoInChromium({ MAX_SESSIONS_PER_USER: '3', SESSION_LIMIT_POLICY: 'reject' });
+
+  const minutesLeft = (page: Page, text: string) =>
+    page.getByTestId('minutes-left').filter({ hasText: text }).waitFor();
+
+  it('shows the minutes left, clamps the session that takes the rest, counts its last minute down, and explains budget-exhausted', async () => {
+    const first = await w.openSignedIn('Katherine');
+    await minutesLeft(first, '5 of 5 minutes left today.');
+    await first.getByTestId('start').click();
+    await first.getByTestId('session').waitFor();
+    expect(await first.getByTestId('session-expiry').textContent()).toMatch(/\(in 3 minutes\)$/);
+    await minutesLeft(first, '2 of 5 minutes left today.');
+
+    const second = await w.openSignedIn('Katherine', (p) => p.clock.install());
+    await minutesLeft(second, '2 of 5 minutes left today.');
+    await second.getByTestId('start').click();
+    await second.getByTestId('session').waitFor();
+    const clampedId = await second.getByTestId('session-id').textContent();
+    expect(w.demo.sim.ledger().sessions.find((s) => s.sessionId === clampedId)?.request).toMatchObject({
+      max_duration: 120,
+    });
+    expect(await second.getByTestId('session-expiry').textContent()).toMatch(/\(in 2 minutes\)$/);
+    await minutesLeft(second, '0 of 5 minutes left today.');
+
+    const third = await w.openSignedIn('Katherine');
+    await minutesLeft(third, '0 of 5 minutes left today.');
+    await third.getByTestId('start').click();
+    await third.getByTestId('error').waitFor();
+    expect(await third.getByTestId('error-message').textContent()).toMatch(
+      /^Could not start the avatar: You have used today’s minutes; they reset at 00:00 UTC \(in [^)]+\)\. \(budget-exhausted\)$/,
+    );
+    expect(await third.getByTestId('error-meta').textContent()).toMatch(/^HTTP 429 · request id \S+$/);
+    expect(await third.getByTestId('retry-countdown').isVisible()).toBe(false);
+    expect(await third.getByTestId('session').isVisible()).toBe(false);
+    expect(w.demo.sim.ledger().sessions).toHaveLength(2);
+    await third.screenshot({ path: join(outputDir, 'demo-page-budget-exhausted.png'), fullPage: true });
+
+    // The clamped session's last minute, on that tab's own clock.
+    const countdown = second.getByTestId('session-countdown');
+    expect(await countdown.isVisible()).toBe(false);
+    await second.clock.fastForward(61_000);
+    await countdown.filter({ hasText: /^Your avatar stops in \d+ s\.$/ }).waitFor();
+    await second.screenshot({ path: join(outputDir, 'demo-page-last-minute.png'), fullPage: true });
+    await second.clock.fastForward(60_000);
+    await second
+      .getByTestId('status')
+      .filter({ hasText: 'Your avatar session reached its time limit.' })
+      .waitFor();
+    expect(await second.getByTestId('session').isVisible()).toBe(false);
+    expect(await countdown.isVisible()).toBe(false);
+
+    expect(w.pageErrors).toEqual([]);
+    await Promise.all([first.close(), second.close(), third.close()]);
+  }, 60_000);
+});
