@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { settledSeconds } from '../store/budgets';
 import type { EndReason } from '../store/end-reasons';
 import type { Job, SessionRecord, SessionRegistry, TerminationPayload } from '../store/ports';
 import { withRetries } from '../upstreams/retry';
 import type { AvaturnGateway } from '../upstreams/types';
-import { sessionEnded, type LifecycleEvents } from './lifecycle-events';
+import { sessionEnded, type LifecycleEvents, type SessionEvent } from './lifecycle-events';
 
 export interface TerminationsDeps {
   store: SessionRegistry;
@@ -54,14 +55,20 @@ export function createTerminations(deps: TerminationsDeps) {
   /** Unregisters a session that has ended, with its event in the outbox, and reports it. */
   async function finish(record: SessionRecord, reason: EndReason): Promise<void> {
     const event = sessionEnded(record, reason, clock());
-    await store.finishEnd(record.sessionId, events.outbox(event));
+    // Charged in the same step, once: from creation to now, Avaturn's confirmation.
+    await store.finishEnd(record.sessionId, events.outbox(event), { at: event.at, record });
     reported(event);
   }
 
-  function reported(event: ReturnType<typeof sessionEnded>): void {
+  function reported(event: SessionEvent): void {
     const reason = event.reason!;
+    const { session } = event;
     metrics.sessionsEnded.inc({ reason });
-    metrics.sessionLifetime.observe({ reason }, Math.max(0, event.at - event.session.createdAt) / 1000);
+    metrics.sessionLifetime.observe({ reason }, Math.max(0, event.at - session.createdAt) / 1000);
+    metrics.sessionSeconds.inc(
+      { profile: session.profile, engine: session.engine },
+      settledSeconds(session, event.at),
+    );
     events.log(event);
   }
 

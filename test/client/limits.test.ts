@@ -200,7 +200,7 @@ describe('a create refused for its minute budget', () => {
     const err = await caughtBrokerError(client.createSession());
 
     expect(err).toMatchObject({ code: 'budget-exhausted', scope: undefined, window: undefined });
-    expect(err.message).toBe('There are no avatar minutes left for now. Try again in 2 min.');
+    expect(err.message).toBe('You have used up your avatar minutes for now. Try again in 2 min.');
   });
 });
 

@@ -107,7 +107,7 @@ const messages: Record<BrokerErrorCode, string> = {
   'idempotency-key-reused': 'This request was already used for something else.',
   'rate-limited': 'Too many attempts.',
   'session-limit': 'You already have an avatar running, or all avatars are busy.',
-  'budget-exhausted': 'There are no avatar minutes left for now.',
+  'budget-exhausted': 'You have used up your avatar minutes for now.',
   'request-header-fields-too-large': 'The request headers were too large.',
   'upstream-error': 'The avatar service answered something unexpected.',
   'upstream-unavailable': 'The avatar service is unavailable right now.',
