@@ -8,6 +8,7 @@ import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstr
 import type { ModelLifecycle } from '../upstreams/model-lifecycle';
 import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import { createBudgets, type Budgets } from './budgets';
 import { createLifecycleEvents } from './lifecycle-events';
 import { createOutboxWatch } from './outbox-watch';
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue-worker';
@@ -31,6 +32,8 @@ export interface Broker {
   /** The store as every part uses it: guarded (retried, and 503 `not-ready` when unreachable). */
   store: SessionStore;
   service: SessionService;
+  /** Minute budgets, limit overrides and the usage report. */
+  budgets: Budgets;
   metrics: Metrics;
   terminations: Terminations;
   worker: QueueWorker;
@@ -117,7 +120,9 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     options: deps.queue,
   });
   const outboxWatch = createOutboxWatch({ store, logger, clock });
+  const budgets = createBudgets({ config, store, events, logger, clock });
   const service = createSessionService({
+    budgets,
     config,
     store,
     minters: premint?.minters ?? upstreams.minters,
@@ -133,6 +138,7 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
   return {
     store,
     service,
+    budgets,
     metrics,
     terminations,
     worker,

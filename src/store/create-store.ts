@@ -6,6 +6,10 @@ import type { SessionStore } from './ports';
 /** Redis when one is configured (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {
   return config.redis === undefined
-    ? createMemoryStore({ clock, outboxMaxJobs: config.outboxMaxJobs })
+    ? createMemoryStore({
+        clock,
+        outboxMaxJobs: config.outboxMaxJobs,
+        usageRetentionDays: config.budgets.usageRetentionDays,
+      })
     : createRedisStore({ connection: config.redis, clock, outboxMaxJobs: config.outboxMaxJobs });
 }
