@@ -66,7 +66,7 @@ export async function startRedisCluster({ nodeTimeoutMs = 1_000 } = {}): Promise
     throw err;
   }
   const seeds = nodes.slice(0, 3).map((node) => ({ host: '127.0.0.1', port: node.port }));
-  const admin = new Cluster(seeds, { redisOptions: { connectTimeout: 1_000 } });
+  const admin = new Cluster(seeds, { redisOptions: { connectTimeout: 1_000, disconnectTimeout: 100 } });
   admin.on('error', () => undefined);
   return {
     connection: { mode: 'cluster', nodes: seeds },

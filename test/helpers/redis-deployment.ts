@@ -21,7 +21,7 @@ export interface RedisDeployment {
   connection: RedisConnection;
   /** What `loadConfig` is given for the same connection. */
   env: Record<string, string>;
-  /** Every key under `prefix`, wherever it lives. */
+  /** Every key that holds `prefix` (hash tag braces or not), wherever it lives. */
   keys(prefix: string): Promise<string[]>;
   deleteKeys(prefix: string): Promise<void>;
   /** The deployment's own parts, for tests that kill or inspect them. */
@@ -86,7 +86,7 @@ async function start(mode: RedisMode) {
       const cluster = await startRedisCluster();
       const keys = async (prefix: string) => {
         const perMaster = await Promise.all(
-          cluster.admin.nodes('master').map((node) => node.keys(`${prefix}*`)),
+          cluster.admin.nodes('master').map((node) => node.keys(`*${prefix}*`)),
         );
         return perMaster.flat();
       };
@@ -112,7 +112,7 @@ function onOneServer(
   env: Record<string, string>,
   admin: () => Promise<Redis>,
 ): RedisDeployment {
-  const keys = async (prefix: string) => (await admin()).keys(`${prefix}*`);
+  const keys = async (prefix: string) => (await admin()).keys(`*${prefix}*`);
   return {
     mode,
     connection,

@@ -43,6 +43,8 @@ export async function spawnRedis(
     host: '127.0.0.1',
     lazyConnect: true,
     retryStrategy: () => 50,
+    // The default 2 s wait for a half-closed socket would outlive the test.
+    disconnectTimeout: 100,
     ...adminOptions,
   });
   admin.on('error', () => undefined);

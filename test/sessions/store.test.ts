@@ -7,6 +7,7 @@ import { retentionSlackMs, type SessionStore } from '../../src/store/ports';
 import { contractOutboxMaxJobs } from './queue-contract';
 import { describeStoreContract } from './store-contract';
 import { redisDeployment, redisModes } from '../helpers/redis-deployment';
+import { startRedisServer } from '../helpers/redis-server';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -243,6 +244,21 @@ describe('Redis session store', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect((await limiter?.increment('alice'))?.totalHits).toBe(1);
+    });
+
+    it('loads its script again when Redis lost it (a restart, or a replica a failover promoted)', async () => {
+      const redis = await startRedisServer();
+      try {
+        const store = openStore({ url: redis.url });
+        const limiter = store.rateLimitStore('user:');
+        await limiter?.init?.({ windowMs: 60_000 } as never);
+        expect((await limiter?.increment('alice'))?.totalHits).toBe(1);
+        await redis.admin.script('FLUSH');
+        expect((await limiter?.increment('alice'))?.totalHits).toBe(2);
+      } finally {
+        await Promise.all(opened.splice(0).map((store) => store.close()));
+        await redis.close();
+      }
     });
   });
 });

@@ -311,13 +311,10 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async close() {
       if (client.status === 'end') return;
       if (client.status === 'ready') {
-        try {
-          await client.quit();
-          return;
-        } catch {
-          // Redis went away mid-quit: dropping the socket is all that is left to do.
-        }
+        // QUIT lets the replies under way arrive; Redis going away meanwhile leaves only the drop below.
+        await client.quit().catch(() => undefined);
       }
+      // Also what QUIT leaves open: a Sentinel client's subscriptions to the Sentinels.
       client.disconnect();
     },
   };
@@ -344,7 +341,12 @@ function rateLimitCommands(client: RedisClient) {
       const script = rest[1];
       if (isScriptLoad(command, rest) && script !== undefined)
         return createHash('sha1').update(script).digest('hex');
-      throw withoutArguments(err, 'rate-limit');
+      const clean = withoutArguments(err, 'rate-limit');
+      // rate-limit-redis loads its script again on an error whose message starts with NOSCRIPT: a
+      // restarted server, or a replica a failover promoted, does not have it.
+      if ((clean as { code?: unknown }).code === 'NOSCRIPT')
+        throw Object.assign(new Error('NOSCRIPT the rate-limit script is not loaded'), { code: 'NOSCRIPT' });
+      throw clean;
     }
   };
 }
