@@ -170,7 +170,11 @@ export interface JobQueue {
 /** Undelivered events a store keeps unless told otherwise (EVENTS_OUTBOX_MAX_JOBS). */
 export const defaultOutboxMaxJobs = 100_000;
 
-/** Idempotency keys and the answers stored under them: the HTTP layer's replay. */
+/**
+ * Idempotency keys and the answers stored under them: the HTTP layer's replay. `userId` and `key`
+ * name an entry and are opaque to the store (the HTTP layer passes a keyed hash of the user and the
+ * Idempotency-Key, and a sealed answer: see http/sealed-replay.ts).
+ */
 export interface IdempotencyStore {
   idempotencyBegin(
     userId: string,
