@@ -209,11 +209,20 @@ export interface StoreHealth {
 }
 
 /**
+ * A marker of the backend's data, for noticing that it lost what it held (a Redis restarted without
+ * persistence, a failover that dropped writes): it changes only when the backend lost it.
+ */
+export interface StoreEpoch {
+  /** The backend's marker; `candidate` becomes it (and is returned) when the backend holds none. */
+  epochMarker(candidate: string): Promise<string>;
+}
+
+/**
  * Everything that must hold across requests and across replicas, as one backend: the session
  * registry, the concurrency slots, the idempotency keys, the rate counters and the durable queue.
  */
 export interface SessionStore
-  extends SessionRegistry, JobQueue, IdempotencyStore, RateLimitStores, StoreHealth {
+  extends SessionRegistry, JobQueue, IdempotencyStore, RateLimitStores, StoreHealth, StoreEpoch {
   close(): Promise<void>;
 }
 

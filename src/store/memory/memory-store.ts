@@ -59,6 +59,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const queue = createMemoryQueue(now, options.outboxMaxJobs ?? defaultOutboxMaxJobs);
 
   const idemKey = (userId: string, key: string) => JSON.stringify([userId, key]);
+  /** This process's memory cannot lose its data: the first marker stays. */
+  let epoch: string | undefined;
 
   function addPending(userId: string, delta: number): void {
     const count = (pendingByUser.get(userId) ?? 0) + delta;
@@ -288,6 +290,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const id = idemKey(userId, key);
       const entry = idempotency.get(id);
       if (entry?.state === 'pending' && entry.attemptId === attemptId) idempotency.delete(id);
+    },
+
+    async epochMarker(candidate) {
+      epoch ??= candidate;
+      return epoch;
     },
 
     rateLimitStore() {

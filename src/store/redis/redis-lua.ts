@@ -16,6 +16,7 @@
  *   `q:depth` (hash topic -> jobs), `q:events` (zset event job id -> time: the outbox, oldest
  *   first), `q:dropped` (events dropped because the outbox was full);
  * - `probe` (the readiness write probe);
+ * - `epoch` (the data-loss marker, a plain string kept an hour past its last check: see StoreEpoch);
  * - `idem:<user>:<key>` (hash: state, fingerprint, lapse, response, attempt).
  */
 

@@ -256,6 +256,24 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       await run('idempotencyAbandon', idempotencyKey(userId, key), attemptId);
     },
 
+    /**
+     * One key, set only where none is (a store that lost its data), without Lua; every check keeps
+     * it for another keepAfterLapseMs, so it goes away only with every replica.
+     */
+    async epochMarker(candidate) {
+      await whenReady(client);
+      const key = `${prefix}epoch`;
+      const replies = await client
+        .multi()
+        .set(key, candidate, 'PX', keepAfterLapseMs, 'NX')
+        .pexpire(key, keepAfterLapseMs)
+        .get(key)
+        .exec();
+      const [error, marker] = replies?.[2] ?? [new Error('Redis did not run the epoch marker transaction')];
+      if (error) throw withoutArguments(error, 'epoch');
+      return typeof marker === 'string' ? marker : candidate;
+    },
+
     rateLimitStore(limiterPrefix) {
       return new RedisStore({
         prefix: `${prefix}rl:${limiterPrefix}`,
@@ -317,7 +335,12 @@ function rateLimitCommands(client: Redis) {
       const script = rest[1];
       const isScriptLoad = command.toUpperCase() === 'SCRIPT' && rest[0]?.toUpperCase() === 'LOAD';
       if (isScriptLoad && script !== undefined) return createHash('sha1').update(script).digest('hex');
-      throw withoutArguments(err, 'rate-limit');
+      // The library loads its scripts again on an error whose message starts NOSCRIPT (a Redis that
+      // restarted, or failed over to a replica that never loaded them); the arguments stay hidden.
+      const hidden = withoutArguments(err, 'rate-limit');
+      if (hidden instanceof Error && (hidden as { code?: unknown }).code === 'NOSCRIPT')
+        hidden.message = `NOSCRIPT ${hidden.message}`;
+      throw hidden;
     }
   };
 }
