@@ -26,6 +26,8 @@ const defaultMaxRemembered = 100_000;
 const restoreBatch = 20;
 /** How long a re-registration's reservation may wait for its commit. */
 const restoreHoldMs = 30_000;
+/** Remembered sessions looked up in the store per check, to forget those another replica ended. */
+const reconcileSliceSize = 200;
 /** Pauses before each further round of re-registering what a round could not. */
 const restoreRetryPausesMs = [1_000, 3_000];
 
@@ -53,6 +55,8 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
   let restoring: Promise<void> | undefined;
   let holdUntil = 0;
   let timer: NodeJS.Timeout | undefined;
+  /** Remembered ids still to be looked up in this round of reconciling. */
+  let toReconcile: string[] = [];
 
   function remember(record: SessionRecord): void {
     if (record.expiresAt <= clock()) return;
@@ -73,6 +77,24 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
   function forgetExpired(): void {
     const now = clock();
     for (const record of remembered.values()) if (record.expiresAt <= now) forget(record.sessionId);
+  }
+
+  /**
+   * Forgets remembered sessions the store no longer holds (another replica ended them), a slice per
+   * tick so that the cost stays flat however many are remembered. Only when the marker is the same
+   * after the look as before: a session missing from a store that has just lost its data must stay.
+   */
+  async function reconcileSlice(): Promise<void> {
+    if (restoring !== undefined || known === undefined) return;
+    if (toReconcile.length === 0) toReconcile = [...remembered.keys()];
+    const ids = toReconcile.splice(0, reconcileSliceSize);
+    const before = known;
+    const found = await Promise.all(ids.map((id) => store.get(id)));
+    await check();
+    if (known !== before || restoring !== undefined) return;
+    ids.forEach((id, i) => {
+      if (found[i] === undefined) forget(id);
+    });
   }
 
   /** Compares the store's marker with the one this replica knows; a change starts a restore. */
@@ -207,7 +229,9 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
       const tick = () => {
         forgetExpired();
         // An unreachable store is readiness's business; the next tick checks again.
-        check().catch(() => undefined);
+        check()
+          .then(reconcileSlice)
+          .catch(() => undefined);
       };
       tick();
       timer = setInterval(tick, checkIntervalMs);

@@ -127,3 +127,48 @@ describe('when Redis loses its data while 40 users hold sessions', () => {
     }, 15_000);
   }, 30_000);
 });
+
+describe('when Redis loses its data under two replicas', () => {
+  let redis: RedisServer;
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeEach(async () => {
+    redis = await startRedisServer();
+    const replica = (simulator?: TestApp['sim']) =>
+      buildTestApp({
+        simulator,
+        env: { REDIS_URL: redis.url, MAX_SESSIONS_PER_USER: '1', SESSION_LIMIT_POLICY: 'reject' },
+        deps: { store: createRedisStore({ url: redis.url, keyPrefix }) },
+      });
+    a = await replica();
+    b = await replica(a.sim);
+  });
+
+  afterEach(async () => {
+    await b.close();
+    await a.close();
+    await redis.close();
+  });
+
+  it('does not bring back a session that the other replica ended before the loss', async () => {
+    const ended = await createSessionFor(a, 'alice');
+    const kept = await createSessionFor(a, 'bob');
+    const res = await b.http.delete(`/session/${ended}`).set('Authorization', await b.bearer('alice'));
+    expect(res.status).toBe(204);
+    // Replica a looks its sessions up in the store in the background and forgets the one b ended.
+    await eventually(() => expect(a.broker.recovery.rememberedCount()).toBe(1));
+
+    const port = redis.port;
+    await redis.close();
+    redis = await startRedisServer([], { port });
+
+    await eventually(async () => {
+      const bob = await b.http.get('/sessions').set('Authorization', await b.bearer('bob'));
+      expect(bob.body.sessions.map((s: { session_id: string }) => s.session_id)).toEqual([kept]);
+    }, noticeWithinMs);
+    const alice = await a.http.get('/sessions').set('Authorization', await a.bearer('alice'));
+    expect(alice.body.sessions).toEqual([]);
+    expect(a.sim.liveSessions().map((s) => s.sessionId)).toEqual([kept]);
+  });
+});
