@@ -24,7 +24,7 @@ export const problemCatalog = {
   forbidden: {
     status: 403,
     title: 'Forbidden',
-    when: 'a CORS preflight from an origin that is not in `CORS_ORIGINS` (answered without CORS headers, so the browser reports a CORS error; the network tab shows this answer)',
+    when: 'a valid JWT without a valid tenant claim while `AUTH_TENANT_CLAIM` is set; a CORS preflight from an origin that is not in `CORS_ORIGINS` (answered without CORS headers, so the browser reports a CORS error; the network tab shows this answer)',
   },
   'not-found': {
     status: 404,
@@ -66,8 +66,14 @@ export const problemCatalog = {
   'session-limit': {
     status: 429,
     title: 'Session limit reached',
-    when: 'a concurrency cap reached',
+    when: "a concurrency cap reached: the user's (policy `reject`), the tenant's or the global one",
     retryAfterSeconds: 5,
+  },
+  'budget-exhausted': {
+    status: 429,
+    title: 'Minute budget exhausted',
+    when: 'less than 60 s left of a minute budget; `Retry-After` (until the window resets), and the members `scope` (`user`, `tenant`, `service`) and `window` (`day`, `month`)',
+    retryAfterSeconds: 60,
   },
   'request-header-fields-too-large': {
     status: 431,
@@ -107,6 +113,12 @@ export interface ProblemKind {
   headers?: Record<string, string>;
 }
 
+/** Members a problem may carry beyond the standard ones (RFC 9457 extension members). */
+export interface ProblemExtensions {
+  scope?: 'user' | 'tenant' | 'service';
+  window?: 'day' | 'month';
+}
+
 export type ErrorCode = keyof typeof problemCatalog;
 
 export interface AppErrorOptions {
@@ -114,6 +126,7 @@ export interface AppErrorOptions {
   /** Seconds for a `Retry-After` header (the code's default when it has one). */
   retryAfterSeconds?: number;
   headers?: Record<string, string>;
+  extensions?: ProblemExtensions;
 }
 
 /**
@@ -126,6 +139,7 @@ export class AppError extends Error {
   readonly detail: string;
   readonly retryAfterSeconds: number | undefined;
   readonly headers: Record<string, string>;
+  readonly extensions: ProblemExtensions;
 
   constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
     super(`${code}: ${detail}`, options.cause === undefined ? undefined : { cause: options.cause });
@@ -136,6 +150,7 @@ export class AppError extends Error {
     const kind: ProblemKind = problemCatalog[code];
     this.retryAfterSeconds = options.retryAfterSeconds ?? kind.retryAfterSeconds;
     this.headers = { ...kind.headers, ...options.headers };
+    this.extensions = options.extensions ?? {};
   }
 }
 

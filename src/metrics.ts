@@ -17,7 +17,8 @@ export const CIRCUIT_STATES = ['closed', 'half-open', 'open'] as const;
 export type CircuitState = (typeof CIRCUIT_STATES)[number];
 
 /** Why a request was turned away before anything was spent: the rejections metric's labels. */
-export type RejectionReason = 'rate-ip' | 'rate-user' | 'rate-admin' | 'user-cap' | 'global-cap';
+export type RejectionReason =
+  'rate-ip' | 'rate-user' | 'rate-admin' | 'user-cap' | 'tenant-cap' | 'global-cap' | 'budget';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const lifetimeBuckets = [10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400];
@@ -34,7 +35,7 @@ export function createMetrics(sources: MetricSources) {
   const registers = [registry];
   const rejections = new Counter({
     name: 'avaturn_broker_rejections_total',
-    help: 'Requests turned away by a limit: per-IP, per-user or admin (per-IP, refused attempts) rate, per-user or global session cap.',
+    help: 'Requests turned away by a limit: per-IP, per-user or admin (per-IP, refused attempts) rate, per-user, per-tenant or global session cap, minute budget.',
     labelNames: ['reason'] as const,
     registers,
   });
@@ -95,6 +96,18 @@ export function createMetrics(sources: MetricSources) {
       help: 'From the start of a create to its registration, by engine and whether a pre-minted credential was used.',
       labelNames: ['engine', 'preminted'] as const,
       buckets: latencyBuckets,
+      registers,
+    }),
+    sessionSeconds: new Counter({
+      name: 'avaturn_broker_session_seconds_total',
+      help: 'Settled session seconds (what ended sessions ran, as charged to the budgets), by profile and engine.',
+      labelNames: ['profile', 'engine'] as const,
+      registers,
+    }),
+    budgetRejections: new Counter({
+      name: 'avaturn_broker_budget_rejections_total',
+      help: 'Creates refused with 429 budget-exhausted, by the scope and window that ran out.',
+      labelNames: ['scope', 'window'] as const,
       registers,
     }),
     sessionsEnded: new Counter({

@@ -3,7 +3,9 @@ import {
   createBrokerClient,
   type BrokerClient,
   type BrokerSession,
+  watchExpiry,
 } from '../../packages/client/src/index.js';
+import { budgetExhaustedSentence, minutesLeftToday } from './budget-notes.js';
 import { createRetryCountdown } from './retry-countdown.js';
 
 /** Served by the demo's page server; a real app would bake these in at build time. */
@@ -20,7 +22,12 @@ interface State {
   user?: { name: string; token: string };
   session?: BrokerSession;
   head?: AvatarHead;
-  expiryTimer?: ReturnType<typeof setTimeout>;
+  /** Stops counting the live session down. */
+  stopExpiryWatch?: () => void;
+  /** The live session's seconds left, shown in its last minute (`expiringSoon`). */
+  countdown?: { secondsLeft: number; expiringSoon: boolean };
+  /** "3.5 of 5 minutes left today.", or undefined where the broker sets no daily budget. */
+  minutesLeft?: string;
   /** The key of a create whose answer was lost: clicking again collects that session instead of a second one. */
   unansweredKey?: string;
   /** A create is on its way: a second click would start (and bill) a second session. */
@@ -48,6 +55,8 @@ const ui = {
   session: byTestId('session'),
   sessionId: byTestId('session-id'),
   sessionExpiry: byTestId('session-expiry'),
+  sessionCountdown: byTestId('session-countdown'),
+  minutesLeft: byTestId('minutes-left'),
   mediaNote: byTestId('media-note'),
   avatar: byTestId('avatar'),
   error: byTestId('error'),
@@ -79,6 +88,12 @@ function render(): void {
   ui.session.hidden = session === undefined;
   ui.sessionId.textContent = session?.sessionId ?? '';
   ui.sessionExpiry.textContent = session === undefined ? '' : formatExpiry(session.expiresAt);
+  const countdown = session === undefined ? undefined : state.countdown;
+  ui.sessionCountdown.hidden = countdown?.expiringSoon !== true;
+  ui.sessionCountdown.textContent =
+    countdown?.expiringSoon === true ? `Your avatar stops in ${countdown.secondsLeft} s.` : '';
+  ui.minutesLeft.hidden = user === undefined || state.minutesLeft === undefined;
+  ui.minutesLeft.textContent = user === undefined ? '' : (state.minutesLeft ?? '');
   ui.avatar.hidden = state.head === undefined;
   // One session at a time: Start waits while one is starting or live, and while a Retry-After runs.
   ui.start.disabled = state.starting === true || session !== undefined || retryCountdown.running;
@@ -92,9 +107,16 @@ function showError(err: unknown, context?: string): void {
   ui.error.hidden = false;
   const prefix = context === undefined ? '' : `${context}: `;
   if (err instanceof BrokerError) {
-    const countdown = (err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined;
+    // A budget resets hours away: a sentence with the time, not a countdown in seconds.
+    const budget = err.code === 'budget-exhausted';
+    const countdown =
+      !budget && (err.status === 429 || err.status === 503) && err.retryAfterSeconds !== undefined;
     // With a countdown, the countdown alone says when: two numbers would soon disagree.
-    const message = countdown ? err.message.replace(/ Try again in [^.]+\.$/, '') : err.message;
+    const message = budget
+      ? budgetExhaustedSentence(err)
+      : countdown
+        ? err.message.replace(/ Try again in [^.]+\.$/, '')
+        : err.message;
     ui.errorMessage.textContent = `${prefix}${message} (${err.code})`;
     const meta = [err.status === 0 ? 'no answer' : `HTTP ${err.status}`];
     if (err.requestId !== undefined) meta.push(`request id ${err.requestId}`);
@@ -180,24 +202,46 @@ async function mountAvatar(config: PageConfig, client: BrokerClient, session: Br
   }
 }
 
+/** The minutes left today, after sign-in and after every start and end; nothing on a broker without budgets. */
+async function refreshLimits(client: BrokerClient): Promise<void> {
+  if (state.user === undefined) {
+    state.minutesLeft = undefined;
+  } else {
+    // A broker without daily budgets, or one older than GET /me/limits, leaves the line out.
+    state.minutesLeft = await client.getLimits().then(minutesLeftToday, () => undefined);
+  }
+  render();
+}
+
 async function releaseMedia(): Promise<void> {
   const head = state.head;
   state.head = undefined;
-  clearTimeout(state.expiryTimer);
+  state.stopExpiryWatch?.();
+  state.stopExpiryWatch = undefined;
   // dispose() only leaves the call; ending the session is the broker's job.
   await head?.dispose().catch(() => undefined);
 }
 
-function watchExpiry(session: BrokerSession): void {
-  state.expiryTimer = setTimeout(
-    () => {
+/** Avaturn ends the session at expiresAt by itself (a budget may have made it short): count its last minute down. */
+function watchSession(client: BrokerClient, session: BrokerSession): void {
+  state.countdown = undefined;
+  state.stopExpiryWatch = watchExpiry(session.expiresAt, {
+    onExpiringSoon(secondsLeft) {
+      state.countdown = { secondsLeft, expiringSoon: true };
+    },
+    onTick(secondsLeft) {
       if (state.session !== session) return;
+      state.countdown = { secondsLeft, expiringSoon: state.countdown?.expiringSoon === true };
+      if (secondsLeft > 0) {
+        render();
+        return;
+      }
       state.session = undefined;
       void releaseMedia().then(render);
       say('Your avatar session reached its time limit.');
+      void refreshLimits(client);
     },
-    Math.max(0, session.expiresAt.getTime() - Date.now()),
-  );
+  });
 }
 
 async function startAvatar(config: PageConfig, client: BrokerClient): Promise<void> {
@@ -221,7 +265,7 @@ async function startAvatar(config: PageConfig, client: BrokerClient): Promise<vo
   // With the default policy the broker has already ended the session this one replaces.
   await releaseMedia();
   state.session = session;
-  watchExpiry(session);
+  watchSession(client, session);
   render();
   if (config.simulated) {
     ui.mediaNote.hidden = false;
@@ -261,7 +305,9 @@ async function main(): Promise<void> {
   ui.signInForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const name = ui.userInput.value.trim();
-    void busy([ui.signInButton], () => signIn(config, name), 'Could not sign in');
+    void busy([ui.signInButton], () => signIn(config, name), 'Could not sign in').then(() =>
+      refreshLimits(client),
+    );
   });
   ui.start.addEventListener('click', () => {
     void busy(
@@ -269,10 +315,12 @@ async function main(): Promise<void> {
       () => startAvatar(config, client),
       'Could not start the avatar',
       true,
-    );
+    ).then(() => refreshLimits(client));
   });
   ui.stop.addEventListener('click', () => {
-    void busy([ui.start, ui.stop, ui.logOut], () => endAvatar(client), 'Could not end the avatar');
+    void busy([ui.start, ui.stop, ui.logOut], () => endAvatar(client), 'Could not end the avatar').then(() =>
+      refreshLimits(client),
+    );
   });
   window.addEventListener('pageshow', (event) => {
     // Back from the back/forward cache: the client ended the session when the page was hidden.
@@ -281,6 +329,7 @@ async function main(): Promise<void> {
     ui.mediaNote.hidden = true;
     void releaseMedia().then(render);
     say('Your avatar session ended when you left the page. Start it again to continue.');
+    void refreshLimits(client);
   });
   ui.logOut.addEventListener('click', () => {
     void busy(
@@ -294,7 +343,7 @@ async function main(): Promise<void> {
       },
       'Could not end the avatar',
       true,
-    );
+    ).then(() => refreshLimits(client));
   });
   render();
 }

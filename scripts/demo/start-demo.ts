@@ -46,6 +46,13 @@ export interface RunningDemo {
 /** The demo IdP's `aud`; docker-compose.yml's demo broker names it too. */
 export const demoAudience = 'avaturn-broker-demo';
 
+/**
+ * A small daily budget and short sessions, so a newcomer sees it all within minutes: the minutes
+ * left, a second session clamped to what is left (2 of its 3 minutes) and counted down in its last
+ * minute, then `budget-exhausted`. docker-compose.yml's demo broker sets the same.
+ */
+export const demoLimits = { USER_DAILY_MINUTES: '5', SESSION_MAX_DURATION_SECONDS: '180' } as const;
+
 /** Everything `npm run demo` runs: simulator, demo IdP, broker and example page, wired together. */
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const host = options.host ?? '127.0.0.1';
@@ -85,6 +92,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       LOG_LEVEL: 'warn',
       // Nothing balances load in front of the demo, so there is nobody to drain for.
       SHUTDOWN_DRAIN_MS: '0',
+      ...demoLimits,
       ...options.brokerEnv,
     });
     const broker = await startServer(config);

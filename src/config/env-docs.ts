@@ -36,6 +36,11 @@ export const ENV_DOCS = {
     meaning:
       'a JWT whose `exp` lies further than this past its `iat` (past now without `iat`) is refused with 401, so a leaked far-future token does not stay useful',
   },
+  AUTH_TENANT_CLAIM: {
+    meaning:
+      "the claim that names the caller's tenant (`^[A-Za-z0-9._:@-]{1,128}$`); when set, a token without a valid one gets 403 `forbidden`",
+    default: 'none (no tenants)',
+  },
   OPENAI_API_KEY: { meaning: 'OpenAI API key' },
   CARTESIA_API_KEY: { meaning: 'Cartesia API key' },
   EXTERNAL_ENGINE_SIGNING_KEY: {
@@ -92,6 +97,29 @@ export const ENV_DOCS = {
     meaning: "at the per-user cap: end the user's oldest session, or answer 429 `session-limit`",
   },
   MAX_SESSIONS_TOTAL: { meaning: 'live sessions across all users; always rejects', default: '`0` (no cap)' },
+  MAX_SESSIONS_PER_TENANT: {
+    meaning: "live sessions across one tenant's users; always rejects (429 `session-limit`)",
+    default: '`0` (no cap)',
+  },
+  USER_DAILY_MINUTES: { meaning: 'minutes one user may use per calendar day', default: '`0` (no budget)' },
+  USER_MONTHLY_MINUTES: {
+    meaning: 'minutes one user may use per calendar month',
+    default: '`0` (no budget)',
+  },
+  TENANT_DAILY_MINUTES: {
+    meaning: "minutes one tenant's users may use together per day",
+    default: '`0` (no budget)',
+  },
+  TENANT_MONTHLY_MINUTES: {
+    meaning: "minutes one tenant's users may use together per month",
+    default: '`0` (no budget)',
+  },
+  SERVICE_DAILY_MINUTES: {
+    meaning: 'minutes all users together may use per day: the spend breaker',
+    default: '`0` (no budget)',
+  },
+  BUDGET_TIME_ZONE: { meaning: 'IANA zone whose calendar days and months the budgets and usage use' },
+  USAGE_RETENTION_DAYS: { meaning: 'days the daily usage aggregates are kept (1–3660)' },
   RATE_LIMIT_PER_MINUTE: { meaning: '`POST /session` per user' },
   RATE_LIMIT_IP_PER_MINUTE: { meaning: 'authenticated routes per client IP, counted before authentication' },
   REDIS_URL: {

@@ -158,3 +158,16 @@ export const trustProxy = z
     return entries.length === 0 ? false : entries;
   })
   .default(false);
+
+/** An IANA time zone this Node knows (its Intl data decides), e.g. `UTC` or `Europe/Berlin`. */
+export const timeZone = z.string().refine(
+  (zone) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { error: 'must be an IANA time zone such as UTC or Europe/Berlin' },
+);

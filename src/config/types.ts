@@ -29,6 +29,8 @@ export interface AuthConfig {
   issuer?: string;
   audience?: string;
   userClaim: string;
+  /** The claim that names the caller's tenant; unset = no tenants. */
+  tenantClaim?: string;
   /** A token's `exp` may lie at most this far past its `iat` (past now without `iat`). */
   maxTokenLifetimeSeconds: number;
 }
@@ -52,6 +54,8 @@ export interface Config {
     sessionLimitPolicy: SessionLimitPolicy;
     /** 0 means no global cap. */
     maxSessionsTotal: number;
+    /** Live sessions across one tenant's users; 0 = no cap. Always rejects. */
+    maxSessionsPerTenant: number;
     rateLimitPerMinute: number;
     rateLimitIpPerMinute: number;
   };
@@ -65,6 +69,20 @@ export interface Config {
   /** Undelivered lifecycle events kept at most; beyond it the oldest is dropped. */
   outboxMaxJobs: number;
   bodyLimitBytes: number;
+  budgets: BudgetConfig;
   /** Fresh credentials kept ready per pre-mintable profile; 0 = off (nothing minted ahead). */
   premintPoolSize: number;
+}
+
+/** Minute budgets (0 = none) and the calendar their windows follow. */
+export interface BudgetConfig {
+  userDailyMinutes: number;
+  userMonthlyMinutes: number;
+  tenantDailyMinutes: number;
+  tenantMonthlyMinutes: number;
+  serviceDailyMinutes: number;
+  /** IANA zone whose calendar days and months are the budget windows and the usage days. */
+  timeZone: string;
+  /** Days the daily usage aggregates are kept. */
+  usageRetentionDays: number;
 }

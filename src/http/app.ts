@@ -90,10 +90,20 @@ export function createApp(config: Config, deps: AppDeps = {}): BrokerApp {
   const adminLimit = adminRateLimit(store, config.limits.rateLimitIpPerMinute, () =>
     metrics.countRejection('rate-admin'),
   );
-  app.use(adminRoutes({ token: config.adminToken, service, beforeAuth: [adminLimit], logger }));
+  app.use(
+    adminRoutes({
+      token: config.adminToken,
+      service,
+      budgets: broker.budgets,
+      bodyLimitBytes: config.bodyLimitBytes,
+      beforeAuth: [adminLimit],
+      logger,
+    }),
+  );
   app.use(
     sessionRoutes({
       service,
+      budgets: broker.budgets,
       replay: createIdempotentReplay(store, createHoldMs(config.timeouts)),
       beforeAuth: [ipLimit],
       authenticate: requireUser(authenticator),

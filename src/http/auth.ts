@@ -14,9 +14,21 @@ const clockToleranceSeconds = 30;
 const maxTokenLength = 8192;
 const maxUserIdLength = 256;
 
+/** Who is calling: the user, and their tenant when AUTH_TENANT_CLAIM is set. */
+export interface Caller {
+  userId: string;
+  tenantId?: string;
+}
+
+/** What a tenant claim must look like (the contract's pattern). */
+const tenantPattern = /^[A-Za-z0-9._:@-]{1,128}$/;
+
 export interface Authenticator {
-  /** Resolves the caller's user id, or throws AppError (401, or 503 when the JWKS cannot be had). */
-  authenticate(authorization: string | undefined): Promise<string>;
+  /**
+   * Resolves the caller, or throws AppError (401; 403 without a valid tenant claim where one is
+   * required; 503 when the JWKS cannot be had).
+   */
+  authenticate(authorization: string | undefined): Promise<Caller>;
   /** Stops the key set's background refresh. */
   close(): void;
 }
@@ -37,7 +49,7 @@ export interface AuthenticatorOptions {
 
 export function createAuthenticator(config: AuthConfig, options: AuthenticatorOptions = {}): Authenticator {
   const clock = options.clock ?? Date.now;
-  const verified = createVerifiedTokens({ clock });
+  const verified = createVerifiedTokens<Caller>({ clock });
   let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   let stopRefresh = () => undefined as void;
@@ -109,14 +121,23 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
       // A lone surrogate is not Unicode (`isWellFormed`): stores encode it as U+FFFD, so two such users would be one.
       if (/\p{Surrogate}/u.test(user))
         throw unauthenticated(`the ${config.userClaim} claim is not well-formed Unicode`);
+      const caller: Caller = { userId: user };
+      if (config.tenantClaim !== undefined) {
+        const tenant = payload[config.tenantClaim];
+        if (typeof tenant !== 'string' || !tenantPattern.test(tenant))
+          throw new AppError('forbidden', 'Your token names no organisation (tenant) this service accepts.', {
+            cause: { reason: `the ${config.tenantClaim} claim is missing or not a tenant id` },
+          });
+        caller.tenantId = tenant;
+      }
       // `exp` is required above, so it is a number here.
       verified.remember(
         token,
-        user,
+        caller,
         ((payload.exp as number) + clockToleranceSeconds) * 1000,
         protectedHeader.kid,
       );
-      return user;
+      return caller;
     },
     close: () => stopRefresh(),
   };
@@ -125,20 +146,30 @@ export function createAuthenticator(config: AuthConfig, options: AuthenticatorOp
 declare module 'express-serve-static-core' {
   interface Request {
     userId?: string;
+    tenantId?: string;
   }
 }
 
-/** The user, or the refusal with its reason logged at info: a 401 alone tells an operator nothing. */
+/**
+ * Puts the caller on the request, or throws the refusal with its reason logged at info: a 401 alone
+ * tells an operator nothing.
+ */
 async function authenticated(
   authenticator: Authenticator,
   req: Parameters<RequestHandler>[0],
   authorization: string | undefined,
-): Promise<string> {
+): Promise<void> {
   try {
-    return await authenticator.authenticate(authorization);
+    const caller = await authenticator.authenticate(authorization);
+    req.userId = caller.userId;
+    if (caller.tenantId !== undefined) req.tenantId = caller.tenantId;
   } catch (err) {
     const reason = (err as { cause?: { reason?: unknown } }).cause?.reason;
-    if (isAppError(err) && err.code === 'unauthenticated' && typeof reason === 'string')
+    if (
+      isAppError(err) &&
+      (err.code === 'unauthenticated' || err.code === 'forbidden') &&
+      typeof reason === 'string'
+    )
       req.log?.info({ reason }, 'bearer token refused');
     throw err;
   }
@@ -146,7 +177,7 @@ async function authenticated(
 
 export function requireUser(authenticator: Authenticator): RequestHandler {
   return async (req, _res, next) => {
-    req.userId = await authenticated(authenticator, req, req.headers.authorization);
+    await authenticated(authenticator, req, req.headers.authorization);
     next();
   };
 }
@@ -164,7 +195,7 @@ export function requireUserFromTextBody(authenticator: Authenticator): RequestHa
   };
   const authenticate: RequestHandler = async (req, _res, next) => {
     const token = typeof req.body === 'string' ? req.body.trim() : '';
-    req.userId = await authenticated(authenticator, req, `Bearer ${token}`);
+    await authenticated(authenticator, req, `Bearer ${token}`);
     next();
   };
   return [checkLength, parse, authenticate];
@@ -173,4 +204,9 @@ export function requireUserFromTextBody(authenticator: Authenticator): RequestHa
 export function userOf(req: { userId?: string }): string {
   if (req.userId === undefined) throw new AppError('unauthenticated', 'A valid bearer token is required.');
   return req.userId;
+}
+
+export function callerOf(req: { userId?: string; tenantId?: string }): Caller {
+  const userId = userOf(req);
+  return req.tenantId === undefined ? { userId } : { userId, tenantId: req.tenantId };
 }

@@ -1,10 +1,23 @@
 import { z } from 'zod';
 import { problemCatalog, type ErrorCode } from '../errors';
 import { sessionIdPattern } from '../upstreams/session-id';
-import { adminSessionsLimit, createSessionBody, idempotencyKey, sessionId, userId } from './schemas';
+import {
+  adminSessionsFilter,
+  adminSessionsLimit,
+  createSessionBody,
+  idempotencyKey,
+  limitsPatch,
+  sessionId,
+  tenantId,
+  usageQuery,
+  userId,
+} from './schemas';
 import {
   adminSessionList,
+  callerLimits,
   createdSession,
+  effectiveLimits,
+  usageReport,
   liveness,
   openApiDocumentBody,
   readiness,
@@ -87,6 +100,7 @@ export const AUTH_KINDS: Record<'none' | 'user' | 'userInBody' | 'admin' | 'metr
     problems: {
       ...limitedAuth,
       unauthenticated: 'missing, invalid or expired JWT',
+      forbidden: '`AUTH_TENANT_CLAIM` is set and the token has no valid tenant claim',
       'upstream-unavailable': 'the JWKS endpoint cannot be reached',
     },
   },
@@ -97,6 +111,7 @@ export const AUTH_KINDS: Record<'none' | 'user' | 'userInBody' | 'admin' | 'metr
       ...limitedAuth,
       unauthenticated:
         'the body is not a valid JWT (a token in the Authorization header alone does not count)',
+      forbidden: '`AUTH_TENANT_CLAIM` is set and the token has no valid tenant claim',
       'upstream-unavailable': 'the JWKS endpoint cannot be reached',
       'payload-too-large': 'a body over 8 KiB, far larger than any token',
       'invalid-request': 'a body that could not be read',
@@ -121,7 +136,7 @@ export interface SuccessSpec {
   description: string;
   /** A JSON body and its schema. */
   json?: z.ZodType;
-  /** A body of another media type, not described further. */
+  /** A body of another media type, not described further (offered beside `json` when both are set). */
   text?: string;
   /** Sent with every such answer. */
   headers?: HeaderName[];
@@ -132,7 +147,7 @@ export interface SuccessSpec {
 export interface RouteSpec {
   /** The name code generators give the operation's function. */
   operationId: string;
-  method: 'get' | 'post' | 'delete';
+  method: 'get' | 'post' | 'put' | 'delete';
   /** OpenAPI path template (`{name}` parameters). */
   path: string;
   auth: keyof typeof AUTH_KINDS;
@@ -188,7 +203,8 @@ export const ROUTES: RouteSpec[] = [
       'payload-too-large': '',
       'unsupported-media-type': '',
       'rate-limited': 'per client IP, or `POST /session` per user',
-      'session-limit': '',
+      'session-limit': "the user's cap (policy `reject`), the tenant's or the global one",
+      'budget-exhausted': '',
       'upstream-unavailable':
         'an upstream or the JWKS endpoint cannot be reached, or a replaced session could not be ended',
       'upstream-timeout': 'an upstream call or the whole create took too long',
@@ -235,6 +251,15 @@ export const ROUTES: RouteSpec[] = [
     problems: {},
   },
   {
+    operationId: 'getMyLimits',
+    method: 'get',
+    path: '/me/limits',
+    auth: 'user',
+    summary: "the caller's session cap and minute budgets: used, left, and when each resets",
+    responses: { 200: { description: 'OK', json: callerLimits, headers: ['Cache-Control'] } },
+    problems: {},
+  },
+  {
     operationId: 'getLiveness',
     method: 'get',
     path: '/healthz',
@@ -277,9 +302,12 @@ export const ROUTES: RouteSpec[] = [
     auth: 'admin',
     onlyWith: 'ADMIN_TOKEN',
     summary: 'every live session of every user, newest first',
-    query: { limit: adminSessionsLimit },
+    query: { limit: adminSessionsLimit, ...adminSessionsFilter },
     responses: { 200: { description: 'OK', json: adminSessionList, headers: ['Cache-Control'] } },
-    problems: { 'invalid-request': 'a bad `limit`', 'not-found': '`ADMIN_TOKEN` is not set' },
+    problems: {
+      'invalid-request': 'a bad `limit`, `user` or `tenant`',
+      'not-found': '`ADMIN_TOKEN` is not set',
+    },
   },
   {
     operationId: 'adminEndUserSessions',
@@ -295,6 +323,63 @@ export const ROUTES: RouteSpec[] = [
     problems: {
       'not-found': '`ADMIN_TOKEN` is not set, or the user id is malformed',
       'upstream-unavailable': 'Avaturn did not confirm every end; the rest stay queued',
+    },
+  },
+  ...(['user', 'tenant'] as const).flatMap((scope): RouteSpec[] => {
+    const Scope = scope === 'user' ? 'User' : 'Tenant';
+    const common = {
+      path: `/admin/${scope}s/{${scope}}/limits`,
+      auth: 'admin' as const,
+      onlyWith: 'ADMIN_TOKEN',
+      pathParams: { [scope]: scope === 'user' ? userId : tenantId },
+    };
+    const notFound = `\`ADMIN_TOKEN\` is not set, or the ${scope} id is malformed`;
+    return [
+      {
+        ...common,
+        operationId: `adminGet${Scope}Limits`,
+        method: 'get',
+        summary: `one ${scope}'s effective session cap and minute budgets, and whether each is a default or an override`,
+        responses: { 200: { description: 'OK', json: effectiveLimits, headers: ['Cache-Control'] } },
+        problems: { 'not-found': notFound },
+      },
+      {
+        ...common,
+        operationId: `adminSet${Scope}Limits`,
+        method: 'put',
+        summary: `override one ${scope}'s figures at run time (every replica applies them at once)`,
+        body: limitsPatch,
+        responses: {
+          200: { description: 'The figures now in force', json: effectiveLimits, headers: ['Cache-Control'] },
+        },
+        problems: {
+          'not-found': notFound,
+          'invalid-request': 'not a strict object of whole numbers from 0 (or null)',
+          'payload-too-large': '',
+          'unsupported-media-type': '',
+        },
+      },
+    ];
+  }),
+  {
+    operationId: 'adminGetUsage',
+    method: 'get',
+    path: '/admin/usage',
+    auth: 'admin',
+    onlyWith: 'ADMIN_TOKEN',
+    summary: 'settled session minutes per user, tenant, profile or day; JSON, or CSV with `Accept: text/csv`',
+    query: usageQuery,
+    responses: {
+      200: {
+        description: 'The rows, largest first (by day: in date order)',
+        json: usageReport,
+        text: 'text/csv',
+        headers: ['Cache-Control'],
+      },
+    },
+    problems: {
+      'invalid-request': 'bad dates, `from` after `to`, more than 366 days, or a bad `group_by`',
+      'not-found': '`ADMIN_TOKEN` is not set',
     },
   },
 ];

@@ -112,11 +112,12 @@ function successResponse(spec: SuccessSpec, limited: boolean) {
   if (limited) for (const name of RATE_LIMIT_HEADERS) required.add(name);
   const all = new Set([...required, ...(spec.optionalHeaders ?? [])]);
   const content =
-    spec.json !== undefined
-      ? { 'application/json': { schema: schemaOrRef(spec.json, 'output') } }
-      : spec.text !== undefined
-        ? { [spec.text]: { schema: { type: 'string' } } }
-        : undefined;
+    spec.json === undefined && spec.text === undefined
+      ? undefined
+      : {
+          ...(spec.json && { 'application/json': { schema: schemaOrRef(spec.json, 'output') } }),
+          ...(spec.text && { [spec.text]: { schema: { type: 'string' } } }),
+        };
   return {
     description: spec.description,
     headers: headerObjects(required, all),

@@ -12,6 +12,7 @@ export function problemBody(err: AppError, requestId: string): ProblemBody {
     code: err.code,
     detail: err.detail,
     request_id: requestId,
+    ...err.extensions,
   };
 }
 

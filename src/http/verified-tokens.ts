@@ -15,15 +15,16 @@ export interface VerifiedTokensOptions {
  * verification allows) and at most `maxAgeMs`. Keys are the token's SHA-256, so memory stays small
  * whatever the tokens' size; only successful verifications are kept.
  */
-export function createVerifiedTokens(options: VerifiedTokensOptions = {}) {
+export function createVerifiedTokens<Caller = string>(options: VerifiedTokensOptions = {}) {
   const { maxEntries = 10_000, maxAgeMs = 60_000, clock = Date.now } = options;
-  const entries = new Map<string, { userId: string; until: number; keyId: string | undefined }>();
+  const entries = new Map<string, { caller: Caller; until: number; keyId: string | undefined }>();
   /** The key ids of the identity provider's current key set; undefined without a key set (HS256). */
   let currentKeyIds: Set<string> | undefined;
   const keyOf = (token: string) => createHash('sha256').update(token).digest('base64');
 
   return {
-    userOf(token: string): string | undefined {
+    /** The caller the token was verified for (its user, and tenant where there are tenants). */
+    userOf(token: string): Caller | undefined {
       const key = keyOf(token);
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
@@ -31,20 +32,20 @@ export function createVerifiedTokens(options: VerifiedTokensOptions = {}) {
         entries.delete(key);
         return undefined;
       }
-      return entry.userId;
+      return entry.caller;
     },
     /**
      * `refusedAfterMs`: when the verification would first refuse the token (epoch ms); `keyId`: the
      * `kid` it was verified with, when a key set is in use. A verification that raced a refresh
      * which withdrew its key is not kept.
      */
-    remember(token: string, userId: string, refusedAfterMs: number, keyId?: string): void {
+    remember(token: string, caller: Caller, refusedAfterMs: number, keyId?: string): void {
       const until = Math.min(refusedAfterMs, clock() + maxAgeMs);
       if (until <= clock()) return;
       if (currentKeyIds !== undefined && (keyId === undefined || !currentKeyIds.has(keyId))) return;
       const key = keyOf(token);
       entries.delete(key);
-      entries.set(key, { userId, until, keyId });
+      entries.set(key, { caller, until, keyId });
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
     },
     /**

@@ -8,6 +8,7 @@ import { createUpstreams, type UpstreamOptions } from '../upstreams/create-upstr
 import type { ModelLifecycle } from '../upstreams/model-lifecycle';
 import { createPremintPool, type PremintPool } from '../upstreams/premint-pool';
 import type { AvaturnGateway, CredentialMinter } from '../upstreams/types';
+import { createBudgets, type Budgets } from './budgets';
 import { createLifecycleEvents } from './lifecycle-events';
 import { createOutboxWatch } from './outbox-watch';
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue-worker';
@@ -37,6 +38,8 @@ export interface Broker {
   store: SessionStore;
   recovery: SessionRecovery;
   service: SessionService;
+  /** Minute budgets, limit overrides and the usage report. */
+  budgets: Budgets;
   metrics: Metrics;
   terminations: Terminations;
   worker: QueueWorker;
@@ -125,7 +128,9 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     options: deps.queue,
   });
   const outboxWatch = createOutboxWatch({ store, logger, clock });
+  const budgets = createBudgets({ config, store, events, logger, clock });
   const service = createSessionService({
+    budgets,
     config,
     store,
     minters: premint?.minters ?? upstreams.minters,
@@ -141,6 +146,7 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
   return {
     store,
     service,
+    budgets,
     metrics,
     terminations,
     worker,

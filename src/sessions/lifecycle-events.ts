@@ -1,23 +1,49 @@
 import type { Logger } from '../logger';
+import { settledSeconds, type BudgetCrossing } from '../store/budgets';
 import type { EndReason } from '../store/end-reasons';
 import type { Job, JobQueue, NewJob, SessionRecord } from '../store/ports';
 import type { WebhookMessage } from '../upstreams/webhook-sender';
 import type { JobHandler } from './queue-worker';
 
-export const EVENT_TYPES = ['session.created', 'session.ended'] as const;
+export const EVENT_TYPES = [
+  'session.created',
+  'session.ended',
+  'budget.warning',
+  'budget.exhausted',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Something that happened to a session, as logs and webhooks tell it. Times are epoch ms. */
-export interface LifecycleEvent {
+export interface SessionEvent {
   /** Stable: a redelivery carries the same id, so receivers can drop duplicates. */
   id: string;
-  type: EventType;
+  type: 'session.created' | 'session.ended';
   /** Why it ended (session.ended only). */
   reason?: EndReason;
   at: number;
   session: SessionRecord;
   /** session.created of an `external` profile: the `jti` of the credential its agent receives. */
   agentCredentialJti?: string;
+}
+
+/** A budget passed 80 % (warning) or reached 100 % (exhausted) of a window, once per window. */
+export interface BudgetEvent {
+  id: string;
+  type: 'budget.warning' | 'budget.exhausted';
+  at: number;
+  budget: BudgetCrossing;
+}
+
+export type LifecycleEvent = SessionEvent | BudgetEvent;
+
+export function budgetEvent(crossing: BudgetCrossing, at: number): BudgetEvent {
+  const { scope, id, window, label, level } = crossing;
+  return {
+    id: `msg_budget_${level}_${scope}_${window}_${label}_${Buffer.from(id).toString('base64url')}`,
+    type: level === 'warning' ? 'budget.warning' : 'budget.exhausted',
+    at,
+    budget: crossing,
+  };
 }
 
 /** How long an undelivered event is retried before it is dropped. */
@@ -27,8 +53,8 @@ export function sessionCreated(
   session: SessionRecord,
   at: number,
   agentCredentialJti?: string,
-): LifecycleEvent {
-  const event: LifecycleEvent = {
+): SessionEvent {
+  const event: SessionEvent = {
     id: `msg_${session.sessionId}_created`,
     type: 'session.created',
     at,
@@ -37,22 +63,40 @@ export function sessionCreated(
   return agentCredentialJti === undefined ? event : { ...event, agentCredentialJti };
 }
 
-export function sessionEnded(session: SessionRecord, reason: EndReason, at: number): LifecycleEvent {
+export function sessionEnded(session: SessionRecord, reason: EndReason, at: number): SessionEvent {
   return { id: `msg_${session.sessionId}_ended`, type: 'session.ended', reason, at, session };
 }
 
 /** The event's fields as a log line and a webhook carry them; never a token or a key. */
 function eventData(event: LifecycleEvent) {
+  if (!('session' in event)) return budgetData(event.budget);
   const { session } = event;
+  const ended = event.type === 'session.ended';
   return {
     session_id: session.sessionId,
     user_id: session.userId,
+    ...(session.tenantId === undefined ? {} : { tenant: session.tenantId }),
     profile: session.profile,
     engine: session.engine,
     ...(event.reason === undefined ? {} : { reason: event.reason }),
     ...(event.agentCredentialJti === undefined ? {} : { agent_credential_jti: event.agentCredentialJti }),
     created_at: new Date(session.createdAt).toISOString(),
-    duration_seconds: Math.max(0, Math.round((event.at - session.createdAt) / 1000)),
+    expires_at: new Date(session.expiresAt).toISOString(),
+    // The settled figure: what the session's end charged to the budgets and the usage ledger.
+    ...(ended ? { duration_seconds: settledSeconds(session, event.at) } : {}),
+  };
+}
+
+function budgetData(budget: BudgetCrossing) {
+  return {
+    scope: budget.scope,
+    ...(budget.scope === 'user' ? { user_id: budget.id } : {}),
+    ...(budget.scope === 'tenant' ? { tenant: budget.id } : {}),
+    window: budget.window,
+    period: budget.label,
+    minutes: budget.minutes,
+    used_minutes: Math.round((budget.usedSeconds / 60) * 100) / 100,
+    resets_at: new Date(budget.endsAt).toISOString(),
   };
 }
 
@@ -127,7 +171,7 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
         {
           id: event.id,
           topic: 'event',
-          partition: `events:${event.session.sessionId}`,
+          partition: 'session' in event ? `events:${event.session.sessionId}` : `events:${event.id}`,
           payload: event,
           dueAt: event.at,
           dropAt: event.at + eventRetentionMs,

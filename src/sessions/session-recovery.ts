@@ -153,6 +153,7 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
     const reserved = await store.reserve({
       reservationId,
       userId: record.userId,
+      ...(record.tenantId === undefined ? {} : { tenantId: record.tenantId }),
       perUserCap: Number.MAX_SAFE_INTEGER,
       globalCap: 0,
       policy: 'reject',

@@ -3,12 +3,13 @@ import type { Config, EngineType, Profile } from '../config/types';
 import { AppError, isAppError } from '../errors';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import type { SessionRecord, SessionRegistry } from '../store/ports';
+import type { Grant, ReserveResult, SessionRecord, SessionRegistry } from '../store/ports';
 import { avaturnCreateRequest } from '../upstreams/avaturn-create-request';
 import { UnusableSessionError } from '../upstreams/avaturn-gateway';
 import { externalCredentialId } from '../upstreams/external-engine-minter';
 import type { AvaturnGateway, ConversationEngine, CredentialMinter } from '../upstreams/types';
 import { UpstreamError } from '../upstreams/upstream-error';
+import type { Budgets } from './budgets';
 import { sessionCreated, type LifecycleEvent, type LifecycleEvents } from './lifecycle-events';
 import type { Terminations } from './terminations';
 import { untilAborted } from './until-aborted';
@@ -20,6 +21,8 @@ export interface CreatedSession {
 
 export interface CreateSessionInput {
   userId: string;
+  /** The caller's tenant (AUTH_TENANT_CLAIM). */
+  tenantId?: string;
   /** As assertProfile found it. */
   profile: Profile;
   /** Aborts when the client has hung up before its answer was written. */
@@ -43,6 +46,7 @@ export interface SessionServiceDeps {
   clock: () => number;
   /** Whether a minted engine came ready-made from the pre-mint pool (for the time-to-session metric). */
   wasPreMinted?: (engine: ConversationEngine) => boolean;
+  budgets: Budgets;
 }
 
 export type SessionService = ReturnType<typeof createSessionService>;
@@ -103,14 +107,18 @@ export function createSessionService(deps: SessionServiceDeps) {
     stillWanted.throwIfAborted();
 
     const reservationId = randomUUID();
+    const { tenantId } = input;
     const reserving = store.reserve({
       reservationId,
       userId,
+      ...(tenantId === undefined ? {} : { tenantId }),
       perUserCap: limits.maxSessionsPerUser,
+      tenantCap: limits.maxSessionsPerTenant,
       globalCap: limits.maxSessionsTotal,
       policy: limits.sessionLimitPolicy,
       reservationTtlMs,
       evictionGraceMs: Math.max(0, timeouts.sessionCreateDeadlineMs - (clock() - started)),
+      budget: deps.budgets.request(profile, started),
     });
     const releaseSlot = () =>
       reserving
@@ -124,8 +132,14 @@ export function createSessionService(deps: SessionServiceDeps) {
     });
     if (!reserved.ok) {
       metrics.countRejection(reserved.reason);
-      throw sessionLimit(reserved.reason);
+      if (reserved.reason !== 'budget') throw sessionLimit(reserved.reason);
+      metrics.budgetRejections.inc({ scope: reserved.scope, window: reserved.window });
+      throw budgetExhausted(reserved, clock());
     }
+    const { grant } = reserved;
+    if (grant !== undefined) deps.budgets.announce(grant.crossings, userId, clock());
+    // A budget with less left than the profile's max_duration clamps it: Avaturn ends the session then.
+    const granted = grant === undefined ? profile : { ...profile, maxDurationSeconds: grant.seconds };
 
     let created: SessionRecord | undefined;
     let registering: Promise<void> | undefined;
@@ -139,12 +153,12 @@ export function createSessionService(deps: SessionServiceDeps) {
       stillWanted.throwIfAborted();
       // Only the deadline may abort a create: a caller who left must not lose us the session id.
       const session = await deps.avaturn
-        .createSession(avaturnCreateRequest(profile, engine), { signal: deadline })
+        .createSession(avaturnCreateRequest(granted, engine), { signal: deadline })
         .catch((err: unknown) => {
-          if (err instanceof UnusableSessionError) created = recordOf(err.sessionId, profile, userId);
+          if (err instanceof UnusableSessionError) created = recordOf(err.sessionId, granted, input, grant);
           throw err;
         });
-      created = recordOf(session.sessionId, profile, userId);
+      created = recordOf(session.sessionId, granted, input, grant);
       token = session.token;
       createdEvent = sessionCreated(created, clock(), externalCredentialId(engine));
       registering = store.commit(reservationId, created, events.outbox(createdEvent));
@@ -201,16 +215,24 @@ export function createSessionService(deps: SessionServiceDeps) {
     clientGone.addEventListener('abort', abandon, { once: true });
   }
 
-  function recordOf(sessionId: string, profile: Profile, userId: string): SessionRecord {
+  function recordOf(
+    sessionId: string,
+    profile: Profile,
+    input: CreateSessionInput,
+    grant: Grant | undefined,
+  ): SessionRecord {
     const createdAt = clock();
-    return {
+    const record: SessionRecord = {
       sessionId,
-      userId,
+      userId: input.userId,
       profile: profile.name,
       engine: profile.engine.type,
       createdAt,
       expiresAt: createdAt + profile.maxDurationSeconds * 1000,
     };
+    if (input.tenantId !== undefined) record.tenantId = input.tenantId;
+    if (grant !== undefined) record.charge = grant.charge;
+    return record;
   }
 
   /** The caller's own session; a foreign or unknown id is not-found, with no upstream call. */
@@ -229,9 +251,21 @@ export function createSessionService(deps: SessionServiceDeps) {
     return unexpired(await store.listByUser(userId));
   }
 
-  /** Every user's live sessions, newest first (operators). */
-  async function listAll(limit: number): Promise<SessionRecord[]> {
-    return unexpired(await store.listAll(limit));
+  /** Live sessions of every user, or of one user or tenant, newest first (operators). */
+  async function listAll(
+    limit: number,
+    filter: { user?: string; tenant?: string } = {},
+  ): Promise<SessionRecord[]> {
+    const { user, tenant } = filter;
+    const records =
+      user !== undefined
+        ? await store.listByUser(user)
+        : tenant !== undefined
+          ? await store.listByTenant(tenant)
+          : await store.listAll(limit);
+    return unexpired(records)
+      .filter((record) => tenant === undefined || record.tenantId === tenant)
+      .slice(0, limit);
   }
 
   /**
@@ -260,13 +294,28 @@ export function createSessionService(deps: SessionServiceDeps) {
   return { create, end, list, listAll, endAllOf, assertProfile };
 }
 
-function sessionLimit(reason: 'user-cap' | 'global-cap'): AppError {
-  const userCap = reason === 'user-cap';
+const sessionLimitDetail = {
+  'user-cap': 'You already hold the most sessions allowed; end one first.',
+  'tenant-cap': 'Your organisation holds the most sessions allowed; try again when one ends.',
+  'global-cap': 'The service is at its session capacity; try again later.',
+};
+
+function sessionLimit(reason: keyof typeof sessionLimitDetail): AppError {
+  return new AppError('session-limit', sessionLimitDetail[reason], {
+    retryAfterSeconds: reason === 'user-cap' ? 5 : 30,
+  });
+}
+
+const budgetOwner = { user: 'your', tenant: "your organisation's", service: "the service's" };
+
+function budgetExhausted(refusal: Extract<ReserveResult, { reason: 'budget' }>, now: number): AppError {
+  const window = refusal.window === 'day' ? 'daily' : 'monthly';
   return new AppError(
-    'session-limit',
-    userCap
-      ? 'You already hold the most sessions allowed; end one first.'
-      : 'The service is at its session capacity; try again later.',
-    { retryAfterSeconds: userCap ? 5 : 30 },
+    'budget-exhausted',
+    `Less than a minute of ${budgetOwner[refusal.scope]} ${window} session minutes is left; it resets at ${new Date(refusal.retryAt).toISOString()}.`,
+    {
+      retryAfterSeconds: Math.max(1, Math.ceil((refusal.retryAt - now) / 1000)),
+      extensions: { scope: refusal.scope, window: refusal.window },
+    },
   );
 }

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
+import { settledSeconds } from '../store/budgets';
 import type { EndReason } from '../store/end-reasons';
 import type { Job, SessionRecord, SessionRegistry, TerminationPayload } from '../store/ports';
 import { withRetries } from '../upstreams/retry';
 import type { AvaturnGateway } from '../upstreams/types';
-import { sessionEnded, type LifecycleEvents } from './lifecycle-events';
+import { sessionEnded, type LifecycleEvents, type SessionEvent } from './lifecycle-events';
 
 export interface TerminationsDeps {
   store: SessionRegistry;
@@ -52,16 +53,22 @@ export function createTerminations(deps: TerminationsDeps) {
   }
 
   /** Unregisters a session that has ended, with its event in the outbox, and reports it. */
-  async function finish(record: SessionRecord, reason: EndReason): Promise<void> {
-    const event = sessionEnded(record, reason, clock());
-    await store.finishEnd(record.sessionId, events.outbox(event));
+  async function finish(record: SessionRecord, reason: EndReason, endedAt = clock()): Promise<void> {
+    const event = sessionEnded(record, reason, endedAt);
+    // Charged in the same step, once: from creation to now, Avaturn's confirmation.
+    await store.finishEnd(record.sessionId, events.outbox(event), { at: event.at, record });
     reported(event);
   }
 
-  function reported(event: ReturnType<typeof sessionEnded>): void {
+  function reported(event: SessionEvent): void {
     const reason = event.reason!;
+    const { session } = event;
     metrics.sessionsEnded.inc({ reason });
-    metrics.sessionLifetime.observe({ reason }, Math.max(0, event.at - event.session.createdAt) / 1000);
+    metrics.sessionLifetime.observe({ reason }, Math.max(0, event.at - session.createdAt) / 1000);
+    metrics.sessionSeconds.inc(
+      { profile: session.profile, engine: session.engine },
+      settledSeconds(session, event.at),
+    );
     events.log(event);
   }
 
@@ -69,7 +76,7 @@ export function createTerminations(deps: TerminationsDeps) {
   async function attempt(
     record: SessionRecord,
     reason: EndReason,
-    options: Pick<EndOptions, 'signal' | 'retries'> = {},
+    options: Pick<EndOptions, 'signal' | 'retries'> & { requestedAt?: number } = {},
   ): Promise<void> {
     const outcome = await withRetries(
       () => avaturn.terminateSession(record.sessionId, { signal: options.signal }),
@@ -84,7 +91,9 @@ export function createTerminations(deps: TerminationsDeps) {
       throw err;
     });
     metrics.terminations.inc({ outcome });
-    await finish(record, reason);
+    // Already gone when a queued retry asks: it ended no later than the first attempt.
+    const endedAt = outcome === 'already-gone' ? Math.min(options.requestedAt ?? Infinity, clock()) : clock();
+    await finish(record, reason, endedAt);
   }
 
   /**
@@ -164,8 +173,8 @@ export function createTerminations(deps: TerminationsDeps) {
   /** The worker's handler for `terminate` jobs. */
   const jobHandler = {
     async run(job: Job, signal: AbortSignal): Promise<void> {
-      const { record, reason } = job.payload as TerminationPayload;
-      await attempt(record, reason, { signal });
+      const { record, reason, requestedAt } = job.payload as TerminationPayload;
+      await attempt(record, reason, { signal, requestedAt });
     },
     /** Past max_duration: Avaturn has ended it by itself; forget it. */
     async drop(job: Job): Promise<void> {

@@ -31,6 +31,10 @@ export interface SimSession {
   sessionId: string;
   token: string;
   state: 'live' | 'ended';
+  /**
+   * `delete`: a terminate call. `max-duration`: it ran out by itself, its clock started at create
+   * (Avaturn arms it at stream start, moments later), with `endedAt` the moment it ran out.
+   */
   endedBy?: 'delete' | 'max-duration';
   createdAt: number;
   endedAt?: number;

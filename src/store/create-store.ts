@@ -6,6 +6,10 @@ import type { SessionStore } from './ports';
 /** Redis when REDIS_URL is set (shared by every replica), otherwise this process's memory. */
 export function createStore(config: Config, clock: () => number): SessionStore {
   return config.redisUrl === undefined
-    ? createMemoryStore({ clock, outboxMaxJobs: config.outboxMaxJobs })
+    ? createMemoryStore({
+        clock,
+        outboxMaxJobs: config.outboxMaxJobs,
+        usageRetentionDays: config.budgets.usageRetentionDays,
+      })
     : createRedisStore({ url: config.redisUrl, clock, outboxMaxJobs: config.outboxMaxJobs });
 }

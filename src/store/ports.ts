@@ -1,5 +1,16 @@
 import type { Store as RateLimitStore } from 'express-rate-limit';
 import type { EngineType, SessionLimitPolicy } from '../config/types';
+import type {
+  BudgetCrossing,
+  BudgetRequest,
+  Charge,
+  LimitOverrides,
+  LimitsPatch,
+  LimitSubject,
+  MeterRef,
+  UsageGroup,
+  UsageRow,
+} from './budgets';
 import type { EndReason } from './end-reasons';
 
 /** A live session the broker created and is accountable for. Times are epoch milliseconds. */
@@ -10,14 +21,21 @@ export interface SessionRecord {
   engine: EngineType;
   createdAt: number;
   expiresAt: number;
+  /** The caller's tenant, when AUTH_TENANT_CLAIM is set. */
+  tenantId?: string;
+  /** What the session holds of the minute budgets and where its use is charged; see budgets.ts. */
+  charge?: Charge;
 }
 
 export interface ReserveRequest {
   /** Named by the caller, so that a retry after a lost reply gets the same answer. */
   reservationId: string;
   userId: string;
-  /** Live sessions plus pending reservations one user may hold. */
+  tenantId?: string;
+  /** Live sessions plus pending reservations one user may hold (a run-time override wins). */
   perUserCap: number;
+  /** Live sessions plus pending reservations across one tenant's users; 0 = no cap (an override wins). */
+  tenantCap?: number;
   /** Live sessions plus pending reservations across all users; 0 = no cap. */
   globalCap: number;
   policy: SessionLimitPolicy;
@@ -25,6 +43,21 @@ export interface ReserveRequest {
   reservationTtlMs: number;
   /** How long the caller has to end evicted sessions itself before the termination queue takes them. */
   evictionGraceMs: number;
+  /**
+   * The minute budgets, checked and held in the same atomic step as the slot. Without it nothing is
+   * held, and the session's use is not charged.
+   */
+  budget?: BudgetRequest;
+}
+
+/** What a reservation holds of the budgets, when it was asked to. */
+export interface Grant {
+  /** Seconds the session may run: the profile's max_duration, or less when a budget has less left. */
+  seconds: number;
+  /** To put on the session's record, so that its end is charged where it began. */
+  charge: Charge;
+  /** Budgets this reservation took past 80 % or 100 % for the first time in their window. */
+  crossings: BudgetCrossing[];
 }
 
 export type ReserveResult =
@@ -36,8 +69,18 @@ export type ReserveResult =
        * step; the caller ends them (finishEnd once Avaturn confirms) or leaves them to the queue.
        */
       victims: SessionRecord[];
+      /** Present when the request had a budget. */
+      grant?: Grant;
     }
-  | { ok: false; reason: 'user-cap' | 'global-cap' };
+  | { ok: false; reason: 'user-cap' | 'global-cap' | 'tenant-cap' }
+  | {
+      ok: false;
+      reason: 'budget';
+      scope: BudgetCrossing['scope'];
+      window: BudgetCrossing['window'];
+      /** Epoch ms of the earliest window reset that gives at least a minute back. */
+      retryAt: number;
+    };
 
 /** `response` is what the first attempt stored: the caller's own JSON value, kept as it was given. */
 export type IdempotencyBegin =
@@ -91,6 +134,12 @@ export interface EndRequest {
 export interface TerminationPayload {
   reason: EndReason;
   record: SessionRecord;
+  /**
+   * When the end was asked for (epoch ms): a later attempt that finds the session already gone
+   * charges it to then, not to its own time (the replica that asked may have died after Avaturn
+   * ended it).
+   */
+  requestedAt?: number;
 }
 
 export const terminationJobId = (sessionId: string) => `terminate:${sessionId}`;
@@ -119,6 +168,8 @@ export interface SessionRegistry {
   get(sessionId: string): Promise<SessionRecord | undefined>;
   /** The user's registered sessions (those being ended too), newest first. */
   listByUser(userId: string): Promise<SessionRecord[]>;
+  /** The tenant's registered sessions, newest first. */
+  listByTenant(tenantId: string): Promise<SessionRecord[]>;
   /** Every registered session, newest first, at most `limit`. */
   listAll(limit: number): Promise<SessionRecord[]>;
   /** Registered sessions across all users. */
@@ -132,13 +183,21 @@ export interface SessionRegistry {
   requestEnd(req: EndRequest): Promise<SessionRecord | undefined>;
   /**
    * Avaturn confirmed the session ended (or it is past saving): unregister it and drop its
-   * termination job, queueing `outbox` in the same step if there was anything to finish. Returns
+   * termination job, queueing `outbox` in the same step if there was anything to finish. With
+   * `ended`, the session's charge is settled in the same step (once per session, however often this
+   * is called): its hold is replaced by the seconds it ran until `ended.at` (at most to expiresAt).
+   * `ended.record` stands in for a session that was never registered (a compensation). Returns
    * the record it removed, if it was registered.
    */
-  finishEnd(sessionId: string, outbox?: NewJob[]): Promise<SessionRecord | undefined>;
+  finishEnd(
+    sessionId: string,
+    outbox?: NewJob[],
+    ended?: { at: number; record?: SessionRecord },
+  ): Promise<SessionRecord | undefined>;
   /**
    * Unregisters up to `limit` sessions whose lapse time has passed, queueing each one's
-   * `outboxFor` jobs in the same step, and returns them.
+   * `outboxFor` jobs and settling its charge (it ran to its expiresAt) in the same step, and
+   * returns them.
    */
   sweepExpired(limit: number, outboxFor?: (record: SessionRecord) => NewJob[]): Promise<SessionRecord[]>;
 }
@@ -190,6 +249,18 @@ export interface IdempotencyStore {
   idempotencyAbandon(userId: string, key: string, attemptId: string): Promise<void>;
 }
 
+/** Run-time limit overrides, budget meters and the usage ledger: the limits and usage routes. */
+export interface BudgetLedger {
+  /** The overrides set for one user or tenant (absent fields: the default applies). */
+  limitOverrides(subject: LimitSubject): Promise<LimitOverrides>;
+  /** Applies a patch (a number sets, null clears, absent leaves) and returns the overrides now in force. */
+  setLimitOverrides(subject: LimitSubject, patch: LimitsPatch): Promise<LimitOverrides>;
+  /** Seconds each meter has used (settled) plus what live sessions and pending creates hold. */
+  meterUse(meters: MeterRef[]): Promise<number[]>;
+  /** Settled sessions and seconds over these days (`YYYY-MM-DD`), grouped, largest first. */
+  usage(days: string[], groupBy: UsageGroup): Promise<UsageRow[]>;
+}
+
 /** Request-rate counters: the rate limits. */
 export interface RateLimitStores {
   /** A store for express-rate-limit sharing this backend; undefined means the library's memory store. */
@@ -222,7 +293,14 @@ export interface StoreEpoch {
  * registry, the concurrency slots, the idempotency keys, the rate counters and the durable queue.
  */
 export interface SessionStore
-  extends SessionRegistry, JobQueue, IdempotencyStore, RateLimitStores, StoreHealth, StoreEpoch {
+  extends
+    SessionRegistry,
+    JobQueue,
+    IdempotencyStore,
+    BudgetLedger,
+    RateLimitStores,
+    StoreHealth,
+    StoreEpoch {
   close(): Promise<void>;
 }
 

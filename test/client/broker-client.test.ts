@@ -1,16 +1,8 @@
-import { BrokerError, createBrokerClient, type BrokerClient } from '../../packages/client/src';
+import { createBrokerClient, type BrokerClient } from '../../packages/client/src';
 import { signToken } from '../fixtures/tokens';
 import { useTestApp } from '../helpers/build-test-app';
+import { caughtBrokerError } from '../helpers/caught';
 import { listenOn, type Listening } from '../helpers/serve';
-
-async function caught(promise: Promise<unknown>): Promise<BrokerError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(BrokerError);
-  return err as BrokerError;
-}
 
 describe('createBrokerClient', () => {
   describe('against the real broker on the simulator', () => {
@@ -70,7 +62,7 @@ describe('createBrokerClient', () => {
 
     it('turns a concurrency cap into session-limit with a readable message and its Retry-After', async () => {
       await client.createSession();
-      const err = await caught(client.createSession());
+      const err = await caughtBrokerError(client.createSession());
       expect(err).toMatchObject({
         status: 429,
         code: 'session-limit',
@@ -86,20 +78,20 @@ describe('createBrokerClient', () => {
 
     it('reports an unavailable upstream as upstream-unavailable (503)', async () => {
       t.sim.inject({ route: 'avaturn.create', status: 503, times: 0 });
-      const err = await caught(client.createSession());
+      const err = await caughtBrokerError(client.createSession());
       expect(err).toMatchObject({ status: 503, code: 'upstream-unavailable', retryable: true });
       expect(err.message).toMatch(/^The avatar service is unavailable right now\. Try again in /);
     });
 
     it('reports a rejected token as unauthenticated, not retryable', async () => {
       const stranger = createBrokerClient({ baseUrl: broker.url, getToken: () => 'a.b.c' });
-      const err = await caught(stranger.listSessions());
+      const err = await caughtBrokerError(stranger.listSessions());
       expect(err).toMatchObject({ status: 401, code: 'unauthenticated', retryable: false });
       expect(err.message).toBe('Your sign-in has expired. Please sign in again.');
     });
 
     it('reports an unknown profile as a caller mistake', async () => {
-      const err = await caught(client.createSession({ profile: 'nope' }));
+      const err = await caughtBrokerError(client.createSession({ profile: 'nope' }));
       expect(err).toMatchObject({ status: 400, code: 'unknown-profile', retryable: false });
     });
   });
@@ -109,7 +101,7 @@ describe('createBrokerClient', () => {
       const { close, url } = await listenOn(() => undefined);
       await close();
       const client = createBrokerClient({ baseUrl: url, getToken: () => 'x.y.z' });
-      const err = await caught(client.createSession());
+      const err = await caughtBrokerError(client.createSession());
       expect(err).toMatchObject({ status: 0, code: 'network-error', retryable: true });
       expect(err.message).toBe(
         'The avatar service could not be reached. Check your connection. Try again in a moment.',
@@ -126,7 +118,7 @@ describe('createBrokerClient', () => {
       });
       try {
         const client = createBrokerClient({ baseUrl: url, getToken: () => 'x.y.z' });
-        const err = await caught(client.endSession('abc'));
+        const err = await caughtBrokerError(client.endSession('abc'));
         expect(err).toMatchObject({ status: 502, code: 'unexpected-response', detail: undefined });
         expect(err.retryAfterSeconds).toBeGreaterThanOrEqual(119);
         expect(err.message).toMatch(
@@ -144,7 +136,7 @@ describe('createBrokerClient', () => {
       });
       try {
         const client = createBrokerClient({ baseUrl: url, getToken: () => 'x.y.z' });
-        const err = await caught(client.createSession());
+        const err = await caughtBrokerError(client.createSession());
         expect(err).toMatchObject({ status: 201, code: 'unexpected-response', requestId: 'req-1' });
       } finally {
         await close();

@@ -16,12 +16,14 @@ describe('useAvaturnSession under React StrictMode, in headless Chromium against
   const isCreate = (request: Request) =>
     request.method() === 'POST' && request.url() === `${world().brokerUrl}/session`;
 
-  async function statusIs(page: Page, status: string): Promise<void> {
+  async function textIs(page: Page, testId: string, text: string): Promise<void> {
     await page
-      .getByTestId('status')
-      .filter({ hasText: new RegExp(`^${status}$`) })
+      .getByTestId(testId)
+      .filter({ hasText: new RegExp(`^${text}$`) })
       .waitFor();
   }
+
+  const statusIs = (page: Page, status: string) => textIs(page, 'status', status);
 
   function ledgerShowsOne(state: 'live' | 'ended') {
     const [session, ...others] = world().t.sim.ledger().sessions;
@@ -115,6 +117,45 @@ describe('useAvaturnSession under React StrictMode, in headless Chromium against
     await page.evaluate(() => window.hook.setEnabled(false));
     await statusIs(page, 'ended');
     ledgerShowsOne('ended');
+    await page.close();
+  });
+
+  it('counts the seconds left down, warns once 60 s before expires_at, and is ended at expires_at', async () => {
+    const page = await world().open(hash, (p) => p.clock.install());
+    await statusIs(page, 'live');
+    const expiresAt = Date.parse((await page.getByTestId('expires-at').textContent()) ?? '');
+    const warnings = () => page.evaluate(() => window.hook.expiringSoonCalls());
+
+    await page.clock.pauseAt(expiresAt - 61_000);
+    await textIs(page, 'seconds-left', '61');
+    expect(await warnings()).toEqual([]);
+
+    await page.clock.runFor(1_000);
+    await textIs(page, 'seconds-left', '60');
+    expect(await warnings()).toEqual([60]);
+
+    await page.clock.runFor(30_000);
+    await textIs(page, 'seconds-left', '30');
+    await page.clock.runFor(30_000);
+    await statusIs(page, 'ended');
+    expect(await page.getByTestId('seconds-left').textContent()).toBe('');
+    expect(await page.getByTestId('token').textContent()).toBe('');
+    expect(await warnings()).toEqual([60]);
+    await page.close();
+  });
+
+  it('warns at once when the session starts with less than 60 s left, and only once', async () => {
+    // The page's clock runs 850 s ahead of the broker's, so the 900 s session has about 50 s left.
+    const page = await world().open(hash, (p) => p.clock.install({ time: Date.now() + 850_000 }));
+    await statusIs(page, 'live');
+    const warnings = () => page.evaluate(() => window.hook.expiringSoonCalls());
+    const [first, ...others] = await warnings();
+    expect(others).toEqual([]);
+    expect(first).toBeLessThan(60);
+    expect(first).toBeGreaterThan(0);
+
+    await page.clock.runFor(5_000);
+    expect(await warnings()).toEqual([first]);
     await page.close();
   });
 });

@@ -4,7 +4,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { parse } from 'yaml';
 import { defaultSimKeys } from '../../src/simulator';
-import { demoAudience } from '../../scripts/demo/start-demo';
+import { demoAudience, demoLimits } from '../../scripts/demo/start-demo';
 import { repoRoot } from './engine';
 import { defaultDrainSeconds, forbiddenHostPorts, shutdownBudgetSeconds } from './limits';
 
@@ -145,6 +145,7 @@ describe('docker-compose.yml', () => {
       AUTH_ISSUER: compose.services['demo-app']?.environment?.DEMO_IDP_URL,
       CORS_ORIGINS: compose.services['demo-app']?.environment?.DEMO_PAGE_URL,
       REDIS_URL: 'redis://redis:6379',
+      ...demoLimits,
     });
     const fromDotenv = Object.values(env).flatMap((value) =>
       [...value.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1]),

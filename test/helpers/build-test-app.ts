@@ -114,6 +114,8 @@ export function expectProblem(
   res: Pick<request.Response, 'status' | 'headers' | 'body'>,
   status: number,
   code: string,
+  /** Extension members the problem must carry (and no others). */
+  extensions: Record<string, unknown> = {},
 ): void {
   expect({ status: res.status, code: res.body?.code }).toEqual({ status, code });
   expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -124,5 +126,6 @@ export function expectProblem(
     code,
     detail: expect.any(String),
     request_id: res.headers['x-request-id'],
+    ...extensions,
   });
 }

@@ -40,7 +40,10 @@ export async function buildWorld(
   const t = await buildTestApp({
     ...options,
     env: { REDIS_URL: proxy.url, ...options.env },
-    deps: { store: createRedisStore({ url: proxy.url, keyPrefix }), ...options.deps },
+    deps: {
+      store: createRedisStore({ url: proxy.url, keyPrefix, clock: options.deps?.clock }),
+      ...options.deps,
+    },
   });
   return {
     t,

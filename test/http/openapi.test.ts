@@ -91,7 +91,7 @@ describe('GET /openapi.json', () => {
   it('lists every status and problem code the routes are known to produce', () => {
     const expected: [string, string, number, ErrorCode[]][] = [
       ['/session', 'post', 400, ['invalid-request', 'unknown-profile']],
-      ['/session', 'post', 429, ['rate-limited', 'session-limit']],
+      ['/session', 'post', 429, ['budget-exhausted', 'rate-limited', 'session-limit']],
       ['/session', 'post', 503, ['not-ready', 'upstream-unavailable']],
       ['/session', 'post', 413, ['payload-too-large']],
       ['/session', 'post', 415, ['unsupported-media-type']],
@@ -103,6 +103,10 @@ describe('GET /openapi.json', () => {
       ['/metrics', 'get', 401, ['unauthenticated']],
       ['/admin/sessions', 'get', 400, ['invalid-request']],
       ['/admin/users/{user}/sessions', 'delete', 503, ['not-ready', 'upstream-unavailable']],
+      ['/session', 'post', 403, ['forbidden']],
+      ['/me/limits', 'get', 403, ['forbidden']],
+      ['/admin/tenants/{tenant}/limits', 'put', 400, ['invalid-request']],
+      ['/admin/usage', 'get', 400, ['invalid-request']],
     ];
     for (const [path, method, status, codes] of expected)
       expect([path, method, status, codesOf(document, path, method, status).sort()]).toEqual([
@@ -145,7 +149,16 @@ describe('GET /openapi.json', () => {
       ['id', 'path', true],
       ['id', 'path', true],
       ['limit', 'query', false],
+      ['user', 'query', false],
+      ['tenant', 'query', false],
       ['user', 'path', true],
+      ['user', 'path', true],
+      ['user', 'path', true],
+      ['tenant', 'path', true],
+      ['tenant', 'path', true],
+      ['from', 'query', true],
+      ['to', 'query', true],
+      ['group_by', 'query', true],
     ]);
   });
 

@@ -1,6 +1,7 @@
 import { startSimulator, type SimLedger } from '../../src/simulator';
 import { testProfiles } from '../fixtures/profiles';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
+import { fakeClock } from '../helpers/fake-clock';
 
 /** SESSION_CREATE_DEADLINE_MS (default 10 s) plus the profile's user_absent_timeout (60 s). */
 const marginMs = 70_000;
@@ -26,11 +27,6 @@ function credentialOf(ledger: SimLedger) {
     for (const sessionId of credential.usedBy) bySession.set(sessionId, credential);
   }
   return bySession;
-}
-
-function fakeClock(start = Date.parse('2030-01-01T00:00:00Z')) {
-  let now = start;
-  return { now: () => now, set: (at: number) => (now = at), start };
 }
 
 describe('pre-minted credentials (PREMINT_POOL_SIZE)', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import type { SimLedger } from '../../src/simulator';
 import {
   call,
   createOpenAiSession,
@@ -314,6 +315,29 @@ describe('avaturn session lifetime', () => {
       endedAt: createdAt + 60_000,
     });
     expect((await terminateSession(sim, session.session_id)).status).toBe(404);
+  });
+
+  it('with a max_duration a budget clamped › ends by itself then, and GET /_sim/ledger says ended by max-duration', async () => {
+    const clock = fakeClock();
+    const sim = await useSimulator({ clock: clock.now });
+    const { session } = await createOpenAiSession(sim, { max_duration: 90 });
+    const createdAt = clock.now();
+
+    clock.advance(89_000);
+    const before = await call(sim, '/_sim/ledger', { method: 'GET' });
+    expect((before.json as SimLedger).sessions).toEqual([expect.objectContaining({ state: 'live' })]);
+    clock.advance(1_000);
+    const after = await call(sim, '/_sim/ledger', { method: 'GET' });
+
+    expect((after.json as SimLedger).sessions).toEqual([
+      expect.objectContaining({
+        sessionId: session.session_id,
+        state: 'ended',
+        endedBy: 'max-duration',
+        createdAt,
+        endedAt: createdAt + 90_000,
+      }),
+    ]);
   });
 
   it('without max_duration › lives for Avaturn’s default hour', async () => {

@@ -2,7 +2,7 @@
  * A small, dependency-free client for the broker, for frontends (browser) and Node alike.
  * It needs only `fetch`; the bearer token comes from the app's own identity provider.
  */
-import { errorFrom, unexpectedResponse } from './broker-error';
+import { errorFrom, unexpectedResponse, type BudgetScope, type BudgetWindow } from './broker-error';
 import { networkError } from './network-error';
 import { createPageHideEnder } from './page-hide';
 
@@ -20,6 +20,25 @@ export interface BrokerSessionSummary {
   profile: string;
   createdAt: Date;
   expiresAt: Date;
+}
+
+/** One minute budget that applies to the caller (`GET /me/limits`). */
+export interface BrokerBudget {
+  /** `user` (the caller's own) or `tenant` (shared with the caller's organisation). */
+  scope: Exclude<BudgetScope, 'service'>;
+  window: BudgetWindow;
+  /** The budget of the window. */
+  minutes: number;
+  /** What ended sessions used plus what live ones hold reserved: `usedMinutes + leftMinutes = minutes`. */
+  usedMinutes: number;
+  leftMinutes: number;
+  resetsAt: Date;
+}
+
+/** The caller's session cap and the minute budgets that apply; `budgets` is empty when none is set. */
+export interface BrokerLimits {
+  sessions: { live: number; max: number };
+  budgets: BrokerBudget[];
 }
 
 export interface CreateSessionOptions {
@@ -53,6 +72,8 @@ export interface BrokerClient {
    */
   endSession(sessionId: string, options?: { signal?: AbortSignal }): Promise<boolean>;
   listSessions(options?: { signal?: AbortSignal }): Promise<BrokerSessionSummary[]>;
+  /** The caller's live sessions and cap, and each of their budgets: used, left, when it resets. */
+  getLimits(options?: { signal?: AbortSignal }): Promise<BrokerLimits>;
 }
 
 function date(value: unknown): Date {
@@ -64,6 +85,46 @@ function date(value: unknown): Date {
 function text(value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new TypeError('not a string');
   return value;
+}
+
+function finite(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new TypeError('not a number');
+  return value;
+}
+
+function count(value: unknown): number {
+  if (finite(value) < 0) throw new TypeError('negative');
+  return value as number;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T)) throw new TypeError(`not one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function object(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) throw new TypeError('not an object');
+  return value as Record<string, unknown>;
+}
+
+function limitsFrom(body: Record<string, unknown>): BrokerLimits {
+  const sessions = object(body.sessions);
+  if (!Array.isArray(body.budgets)) throw new TypeError('budgets is not an array');
+  return {
+    sessions: { live: count(sessions.live), max: count(sessions.max) },
+    budgets: body.budgets.map((item: unknown) => {
+      const budget = object(item);
+      return {
+        scope: oneOf(budget.scope, ['user', 'tenant'] as const),
+        window: oneOf(budget.window, ['day', 'month'] as const),
+        minutes: count(budget.minutes),
+        usedMinutes: count(budget.used_minutes),
+        // A session that ran a little past its reservation must not make the page say "-0.1".
+        leftMinutes: Math.max(0, finite(budget.left_minutes)),
+        resetsAt: date(budget.resets_at),
+      };
+    }),
+  };
 }
 
 export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
@@ -176,6 +237,12 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
           expiresAt: date(item.expires_at),
         }));
       });
+    },
+
+    async getLimits({ signal } = {}) {
+      const res = await call('GET', `${baseUrl}/me/limits`, { signal });
+      if (res.status !== 200) throw await errorFrom(res);
+      return parse(res, limitsFrom);
     },
   };
 }

@@ -14,6 +14,7 @@ export type ProblemCode =
   | 'idempotency-key-reused'
   | 'rate-limited'
   | 'session-limit'
+  | 'budget-exhausted'
   | 'request-header-fields-too-large'
   | 'upstream-error'
   | 'upstream-unavailable'
@@ -28,6 +29,11 @@ export type BrokerErrorCode =
   /** An answer that is not the broker's problem+json, e.g. from a proxy in between. */
   | 'unexpected-response';
 
+/** Whose minute budget ran out (`budget-exhausted`). */
+export type BudgetScope = 'user' | 'tenant' | 'service';
+/** Which window of it: a calendar day or month in the broker's `BUDGET_TIME_ZONE`. */
+export type BudgetWindow = 'day' | 'month';
+
 interface ProblemFields {
   status: number;
   /** Replaces the message written from the code, e.g. with what a developer should fix. */
@@ -37,6 +43,8 @@ interface ProblemFields {
   detail?: string;
   requestId?: string;
   retryAfterSeconds?: number;
+  scope?: BudgetScope;
+  window?: BudgetWindow;
 }
 
 /** A failed call; `message` is written for a person, `code` for a program. */
@@ -50,6 +58,10 @@ export class BrokerError extends Error {
   /** Quote this when reporting a problem: it finds the broker's log line. */
   readonly requestId: string | undefined;
   readonly retryAfterSeconds: number | undefined;
+  /** With `budget-exhausted`: whose budget ran out; `retryAfterSeconds` is the time until it resets. */
+  readonly scope: BudgetScope | undefined;
+  /** With `budget-exhausted`: the window that ran out. */
+  readonly window: BudgetWindow | undefined;
 
   constructor(fields: ProblemFields, options?: { cause?: unknown }) {
     super(humanMessage(fields), options);
@@ -60,6 +72,8 @@ export class BrokerError extends Error {
     this.detail = fields.detail;
     this.requestId = fields.requestId;
     this.retryAfterSeconds = fields.retryAfterSeconds;
+    this.scope = fields.scope;
+    this.window = fields.window;
   }
 
   /** Worth trying again later (limits, upstream trouble, network), as opposed to a caller mistake. */
@@ -73,6 +87,7 @@ const retryableCodes = new Set<BrokerErrorCode>([
   'request-timeout',
   'rate-limited',
   'session-limit',
+  'budget-exhausted',
   'upstream-unavailable',
   'not-ready',
   'upstream-timeout',
@@ -92,6 +107,7 @@ const messages: Record<BrokerErrorCode, string> = {
   'idempotency-key-reused': 'This request was already used for something else.',
   'rate-limited': 'Too many attempts.',
   'session-limit': 'You already have an avatar running, or all avatars are busy.',
+  'budget-exhausted': 'You have used up your avatar minutes for now.',
   'request-header-fields-too-large': 'The request headers were too large.',
   'upstream-error': 'The avatar service answered something unexpected.',
   'upstream-unavailable': 'The avatar service is unavailable right now.',
@@ -102,15 +118,43 @@ const messages: Record<BrokerErrorCode, string> = {
   'unexpected-response': 'The avatar service answered something unexpected.',
 };
 
-function humanMessage({ code, retryAfterSeconds, message }: ProblemFields): string {
+const budgetMessages: Record<BudgetScope, Record<BudgetWindow, string>> = {
+  user: {
+    day: 'You have used today’s avatar minutes.',
+    month: 'You have used this month’s avatar minutes.',
+  },
+  tenant: {
+    day: 'Your organisation has used today’s avatar minutes.',
+    month: 'Your organisation has used this month’s avatar minutes.',
+  },
+  service: {
+    day: 'The avatar service has used all of today’s minutes.',
+    month: 'The avatar service has used all of this month’s minutes.',
+  },
+};
+
+function humanMessage(fields: ProblemFields): string {
+  const { code, retryAfterSeconds, message, scope } = fields;
   if (message !== undefined) return message;
-  const base = messages[code];
+  const budget =
+    code === 'budget-exhausted' && scope !== undefined && fields.window !== undefined
+      ? budgetMessages[scope][fields.window]
+      : undefined;
+  const base = budget ?? messages[code];
   if (retryAfterSeconds !== undefined) return `${base} Try again in ${formatSeconds(retryAfterSeconds)}.`;
   return retryableCodes.has(code) ? `${base} Try again in a moment.` : base;
 }
 
-function formatSeconds(seconds: number): string {
-  return seconds < 90 ? `${seconds} s` : `${Math.ceil(seconds / 60)} min`;
+/** "45 s", "12 min", "3 h 12 min", "12 days": a budget's reset can be hours or days away. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${seconds} s`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 90) return `${minutes} min`;
+  if (minutes < 48 * 60) {
+    const rest = minutes % 60;
+    return rest === 0 ? `${minutes / 60} h` : `${Math.floor(minutes / 60)} h ${rest} min`;
+  }
+  return `${Math.ceil(minutes / (24 * 60))} days`;
 }
 
 const knownCodes = new Set(Object.keys(messages));
@@ -137,6 +181,8 @@ export async function errorFrom(res: Response): Promise<BrokerError> {
   }
   const problem = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
   const str = (key: string) => (typeof problem[key] === 'string' ? (problem[key] as string) : undefined);
+  const scope = str('scope');
+  const budgetWindow = str('window');
   return new BrokerError({
     status: res.status,
     code: isBrokerErrorCode(problem.code) ? problem.code : 'unexpected-response',
@@ -144,6 +190,8 @@ export async function errorFrom(res: Response): Promise<BrokerError> {
     detail: str('detail'),
     requestId: str('request_id') ?? headerRequestId,
     retryAfterSeconds,
+    scope: scope === 'user' || scope === 'tenant' || scope === 'service' ? scope : undefined,
+    window: budgetWindow === 'day' || budgetWindow === 'month' ? budgetWindow : undefined,
   });
 }
 

@@ -2,9 +2,10 @@
  * `useAvaturnSession`: one avatar session per mounted component, for React 18 and later
  * (`avaturn-broker/react`; React is an optional peer, needed only by this entry point).
  */
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { BrokerClient, BrokerSession } from './broker-client';
-import { createSessionHolder, type SessionStatus } from './session-holder';
+import { watchExpiry } from './expiry-watch';
+import { createSessionHolder, type SessionHolder, type SessionStatus } from './session-holder';
 
 export type { SessionStatus } from './session-holder';
 
@@ -14,6 +15,11 @@ export interface UseAvaturnSessionOptions {
   profile?: string;
   /** `false` holds no session (before sign-in, or until the user asks); back to `true` starts one. Default `true`. */
   enabled?: boolean;
+  /**
+   * Called once per session, 60 s before its `expiresAt` (at once when it starts with less left):
+   * Avaturn ends it then, and a budget may have made it shorter than the profile's maximum.
+   */
+  onExpiringSoon?: (secondsLeft: number, session: BrokerSession) => void;
 }
 
 export interface AvaturnSession {
@@ -23,6 +29,8 @@ export interface AvaturnSession {
   token: string | undefined;
   /** With status `error`: a `BrokerError` (readable `message`, `code`, `retryAfterSeconds`) for anything from the broker, or what `getToken` threw. */
   error: Error | undefined;
+  /** While `live`: whole seconds until `expiresAt`, updated every second; at 0 the status becomes `ended`. */
+  secondsLeft: number | undefined;
   /** Ends the session now, e.g. at logout: await it before the user's token is dropped. */
   end(): Promise<void>;
   /** Starts a new session after an error or `end()`. */
@@ -39,6 +47,7 @@ export function useAvaturnSession({
   client,
   profile,
   enabled = true,
+  onExpiringSoon,
 }: UseAvaturnSessionOptions): AvaturnSession {
   const [kept, setHolder] = useState(() => createSessionHolder(client, profile));
   let holder = kept;
@@ -55,10 +64,47 @@ export function useAvaturnSession({
     return () => holder.detach();
   }, [holder, enabled]);
 
+  const live = snapshot.status === 'live' ? snapshot.session : undefined;
+  const secondsLeft = useSecondsLeft(holder, live, onExpiringSoon);
+
   return {
     ...snapshot,
-    token: snapshot.status === 'live' ? snapshot.session?.token : undefined,
+    token: live?.token,
+    secondsLeft,
     end: holder.end,
     start: holder.start,
   };
+}
+
+/** Counts the live session down, warns once per session (StrictMode's second effect included), and lapses it at 0. */
+function useSecondsLeft(
+  holder: SessionHolder,
+  live: BrokerSession | undefined,
+  onExpiringSoon: UseAvaturnSessionOptions['onExpiringSoon'],
+): number | undefined {
+  const [left, setLeft] = useState<{ session: BrokerSession; seconds: number }>();
+  const warnedFor = useRef<BrokerSession | undefined>(undefined);
+  const latestOnExpiringSoon = useRef(onExpiringSoon);
+  useEffect(() => {
+    latestOnExpiringSoon.current = onExpiringSoon;
+  });
+
+  useEffect(() => {
+    if (live === undefined) return;
+    return watchExpiry(live.expiresAt, {
+      onTick(seconds) {
+        setLeft({ session: live, seconds });
+        if (seconds === 0) holder.lapse(live);
+      },
+      onExpiringSoon(seconds) {
+        if (warnedFor.current === live) return;
+        warnedFor.current = live;
+        latestOnExpiringSoon.current?.(seconds, live);
+      },
+    });
+  }, [holder, live]);
+
+  if (live === undefined) return undefined;
+  if (left?.session === live) return left.seconds;
+  return Math.ceil(Math.max(0, live.expiresAt.getTime() - Date.now()) / 1000);
 }

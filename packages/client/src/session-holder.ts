@@ -28,6 +28,8 @@ export interface SessionHolder {
   start(): void;
   /** Ends the session (logout): waits for a create still in flight, then deletes what it made. */
   end(): Promise<void>;
+  /** The live session reached its `expiresAt`: Avaturn has ended it, so it is `ended` and `start` may make another. */
+  lapse(session: BrokerSession): void;
 }
 
 interface Intent {
@@ -139,6 +141,11 @@ export function createSessionHolder(client: BrokerClient, profile?: string): Ses
     end() {
       cancelPendingDetach();
       return endCurrent();
+    },
+    lapse(session) {
+      if (snapshot.status !== 'live' || snapshot.session !== session) return;
+      intent = undefined;
+      set({ status: 'ended', session: undefined, error: undefined });
     },
   };
 }

@@ -3,7 +3,9 @@ import { AppError } from '../../errors';
 import type { CreatedSession, SessionService } from '../../sessions/session-service';
 import type { SessionRecord } from '../../store/ports';
 import { isSessionId } from '../../upstreams/session-id';
-import { userOf } from '../auth';
+import type { Budgets } from '../../sessions/budgets';
+import { callerOf, userOf } from '../auth';
+import { callerLimitsBody } from '../budget-bodies';
 import { clientGoneOf } from '../client-gone';
 import {
   assertIdempotencyKey,
@@ -18,6 +20,7 @@ import type { CreatedSessionBody, SessionListBody, SessionSummary } from '../sch
 
 export interface SessionRoutesDeps {
   service: SessionService;
+  budgets: Budgets;
   /** Replays POST /session answers by Idempotency-Key. */
   replay: IdempotentReplay;
   /** Runs before authentication (per-IP limit). */
@@ -63,7 +66,7 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
     ...deps.createLimit,
     ...jsonBody(deps.bodyLimitBytes),
     async (req, res) => {
-      const userId = userOf(req);
+      const { userId, tenantId } = callerOf(req);
       const body = parseCreateSessionBody(req.body);
       const key = assertIdempotencyKey(req.get('idempotency-key'));
       const profileName = body.profile ?? 'default';
@@ -71,7 +74,13 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
       const clientGone = clientGoneOf(res);
       const produce = async () =>
         createdResponse(
-          await service.create({ userId, profile, clientGone, keepIfClientGone: key !== undefined }),
+          await service.create({
+            userId,
+            ...(tenantId === undefined ? {} : { tenantId }),
+            profile,
+            clientGone,
+            keepIfClientGone: key !== undefined,
+          }),
         );
       // With a key the session is kept even if the client leaves: a retry with the same key collects it.
       const outcome: IdempotentOutcome =
@@ -95,6 +104,12 @@ export function sessionRoutes(deps: SessionRoutesDeps): Router {
 
   router.get('/sessions', ...guard, async (req, res) => {
     const body: SessionListBody = { sessions: (await service.list(userOf(req))).map(listItem) };
+    res.set('Cache-Control', 'no-store').json(body);
+  });
+
+  router.get('/me/limits', ...guard, async (req, res) => {
+    const { userId, tenantId } = callerOf(req);
+    const body = callerLimitsBody(await deps.budgets.callerLimits(userId, tenantId));
     res.set('Cache-Control', 'no-store').json(body);
   });
 

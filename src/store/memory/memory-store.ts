@@ -1,3 +1,4 @@
+import { createMemoryBudgets } from './memory-budgets';
 import { createMemoryQueue } from './memory-queue';
 import { MinHeap } from './min-heap';
 import { endingFirst, newestFirst } from '../record-order';
@@ -6,6 +7,7 @@ import {
   ReservationLostError,
   retentionSlackMs,
   terminationJobId,
+  type Grant,
   type IdempotencyBegin,
   type ReserveResult,
   type SessionRecord,
@@ -18,14 +20,39 @@ export interface MemoryStoreOptions {
   clock?: () => number;
   /** Undelivered events kept at most (oldest dropped beyond it); default defaultOutboxMaxJobs. */
   outboxMaxJobs?: number;
+  /** Days of usage kept (USAGE_RETENTION_DAYS); default 400. */
+  usageRetentionDays?: number;
 }
 
 interface Reservation {
   userId: string;
+  tenantId?: string;
   lapse: number;
   victims: SessionRecord[];
   /** The session it became, once committed; kept until it lapses so that a repeated commit is a no-op. */
   committed?: string;
+  grant?: Grant;
+}
+
+/** What a reservation answers, the first time and every repeat. */
+function granted(reservation: Reservation): ReserveResult {
+  const result: ReserveResult = { ok: true, victims: structuredClone(reservation.victims) };
+  if (reservation.grant !== undefined) result.grant = structuredClone(reservation.grant);
+  return result;
+}
+
+function count(counts: Map<string, number>, key: string, delta: number): void {
+  const next = (counts.get(key) ?? 0) + delta;
+  if (next > 0) counts.set(key, next);
+  else counts.delete(key);
+}
+
+function index(sets: Map<string, Set<string>>, key: string, id: string, add: boolean): void {
+  const set = sets.get(key) ?? new Set<string>();
+  if (add) set.add(id);
+  else set.delete(id);
+  if (set.size > 0) sets.set(key, set);
+  else sets.delete(key);
 }
 
 interface IdempotencyEntry {
@@ -45,8 +72,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const now = options.clock ?? Date.now;
   const sessions = new Map<string, { record: SessionRecord; lapse: number }>();
   const byUser = new Map<string, Set<string>>();
+  const byTenant = new Map<string, Set<string>>();
   const reservations = new Map<string, Reservation>();
   const pendingByUser = new Map<string, number>();
+  const pendingByTenant = new Map<string, number>();
   let pendingTotal = 0;
   const idempotency = new Map<string, IdempotencyEntry>();
   const lapses = {
@@ -57,15 +86,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   /** Sessions that lapsed, waiting for sweepExpired to hand them out. */
   const expired: SessionRecord[] = [];
   const queue = createMemoryQueue(now, options.outboxMaxJobs ?? defaultOutboxMaxJobs);
+  const budgets = createMemoryBudgets(options.usageRetentionDays ?? 400);
 
   const idemKey = (userId: string, key: string) => JSON.stringify([userId, key]);
   /** This process's memory cannot lose its data: the first marker stays. */
   let epoch: string | undefined;
 
-  function addPending(userId: string, delta: number): void {
-    const count = (pendingByUser.get(userId) ?? 0) + delta;
-    if (count > 0) pendingByUser.set(userId, count);
-    else pendingByUser.delete(userId);
+  function addPending(reservation: Pick<Reservation, 'userId' | 'tenantId'>, delta: number): void {
+    count(pendingByUser, reservation.userId, delta);
+    if (reservation.tenantId !== undefined) count(pendingByTenant, reservation.tenantId, delta);
     pendingTotal += delta;
   }
 
@@ -73,35 +102,42 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     const entry = sessions.get(sessionId);
     if (!entry) return undefined;
     sessions.delete(sessionId);
-    const own = byUser.get(entry.record.userId);
-    own?.delete(sessionId);
-    if (own?.size === 0) byUser.delete(entry.record.userId);
+    index(byUser, entry.record.userId, sessionId, false);
+    if (entry.record.tenantId !== undefined) index(byTenant, entry.record.tenantId, sessionId, false);
     return entry.record;
   }
 
   function register(record: SessionRecord): void {
     unregister(record.sessionId);
     const lapse = record.expiresAt + retentionSlackMs;
-    sessions.set(record.sessionId, { record: { ...record }, lapse });
+    sessions.set(record.sessionId, { record: copy(record), lapse });
     lapses.session.push(lapse, record.sessionId);
-    const own = byUser.get(record.userId) ?? new Set<string>();
-    own.add(record.sessionId);
-    byUser.set(record.userId, own);
+    index(byUser, record.userId, record.sessionId, true);
+    if (record.tenantId !== undefined) index(byTenant, record.tenantId, record.sessionId, true);
+    if (record.charge !== undefined) budgets.keepHold(record.charge.holdId, lapse);
   }
 
   function dropReservation(id: string): void {
     const reservation = reservations.get(id);
     if (!reservation) return;
-    if (reservation.committed === undefined) addPending(reservation.userId, -1);
+    if (reservation.committed === undefined) {
+      addPending(reservation, -1);
+      budgets.releaseHold(id);
+    }
     reservations.delete(id);
   }
 
   /** Retires everything whose lapse time has passed; lapsed sessions wait in `expired`. */
   function expire(at: number): void {
+    budgets.expire(at);
     for (let e = lapses.session.popDue(at); e; e = lapses.session.popDue(at)) {
       if (sessions.get(e.key)?.lapse !== e.at) continue;
       const record = unregister(e.key);
-      if (record) expired.push(record);
+      if (record) {
+        // Nothing ended it sooner: Avaturn did at its max_duration.
+        budgets.settle(record, record.expiresAt, at);
+        expired.push(record);
+      }
     }
     for (let e = lapses.reservation.popDue(at); e; e = lapses.reservation.popDue(at)) {
       if (reservations.get(e.key)?.lapse === e.at) dropReservation(e.key);
@@ -139,27 +175,45 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const existing = reservations.get(req.reservationId);
       if (existing) {
         if (existing.userId !== req.userId) throw new Error('reservation id reused for another user');
-        return { ok: true, victims: copy(existing.victims) };
+        return granted(existing);
       }
       const own = userSessions(req.userId).sort(endingFirst(isEnding));
       const userCount = own.length + (pendingByUser.get(req.userId) ?? 0);
+      const userCap = budgets.overridesOf({ scope: 'user', id: req.userId }).maxSessions ?? req.perUserCap;
       let evictCount = 0;
-      if (userCount >= req.perUserCap) {
-        evictCount = userCount - req.perUserCap + 1;
+      if (userCount >= userCap) {
+        evictCount = userCount - userCap + 1;
         if (req.policy !== 'replace-oldest' || evictCount > own.length)
           return { ok: false, reason: 'user-cap' };
+      }
+      if (req.tenantId !== undefined) {
+        const tenantCap =
+          budgets.overridesOf({ scope: 'tenant', id: req.tenantId }).maxSessions ?? req.tenantCap ?? 0;
+        const tenantCount =
+          (byTenant.get(req.tenantId)?.size ?? 0) + (pendingByTenant.get(req.tenantId) ?? 0);
+        if (tenantCap > 0 && tenantCount - evictCount >= tenantCap)
+          return { ok: false, reason: 'tenant-cap' };
       }
       if (req.globalCap > 0 && sessions.size + pendingTotal - evictCount >= req.globalCap)
         return { ok: false, reason: 'global-cap' };
 
       const victims = own.slice(0, evictCount);
-      for (const record of victims)
-        queueTermination({ reason: 'replaced', record }, at + req.evictionGraceMs);
       const lapse = at + req.reservationTtlMs;
-      reservations.set(req.reservationId, { userId: req.userId, lapse, victims: copy(victims) });
+      let grant: Grant | undefined;
+      if (req.budget !== undefined) {
+        const outcome = budgets.reserve({ ...req, budget: req.budget }, victims, at, lapse);
+        if ('reason' in outcome) return outcome;
+        grant = outcome;
+      }
+      for (const record of victims)
+        queueTermination({ reason: 'replaced', record, requestedAt: at }, at + req.evictionGraceMs);
+      const reservation: Reservation = { userId: req.userId, lapse, victims: copy(victims) };
+      if (req.tenantId !== undefined) reservation.tenantId = req.tenantId;
+      if (grant !== undefined) reservation.grant = grant;
+      reservations.set(req.reservationId, reservation);
       lapses.reservation.push(lapse, req.reservationId);
-      addPending(req.userId, 1);
-      return { ok: true, victims: copy(victims) };
+      addPending(reservation, 1);
+      return granted(reservation);
     },
 
     async commit(reservationId, record, outbox = []) {
@@ -171,7 +225,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
         throw new ReservationLostError();
       }
       reservation.committed = record.sessionId;
-      addPending(record.userId, -1);
+      addPending(reservation, -1);
       register(record);
       for (const job of outbox) queue.enqueue(job);
     },
@@ -188,6 +242,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     async listByUser(userId) {
       expire(now());
       return userSessions(userId).sort(newestFirst).map(copy);
+    },
+
+    async listByTenant(tenantId) {
+      expire(now());
+      return [...(byTenant.get(tenantId) ?? [])]
+        .map((id) => sessions.get(id)!.record)
+        .sort(newestFirst)
+        .map(copy);
     },
 
     async listAll(limit) {
@@ -210,20 +272,22 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const record = sessions.get(req.sessionId)?.record;
       if (record === undefined) {
         if (req.ownerId === undefined && req.known?.sessionId === req.sessionId)
-          queueTermination({ reason: req.reason, record: req.known }, req.dueAt);
+          queueTermination({ reason: req.reason, record: req.known, requestedAt: now() }, req.dueAt);
         return undefined;
       }
       if (req.ownerId !== undefined && record.userId !== req.ownerId) return undefined;
-      queueTermination({ reason: req.reason, record }, req.dueAt);
+      queueTermination({ reason: req.reason, record, requestedAt: now() }, req.dueAt);
       return copy(record);
     },
 
-    async finishEnd(sessionId, outbox = []) {
+    async finishEnd(sessionId, outbox = [], ended) {
       const jobId = terminationJobId(sessionId);
       const queued = queue.has(jobId);
       queue.ack(jobId);
       const record = unregister(sessionId);
       if (queued || record) for (const job of outbox) queue.enqueue(job);
+      const charged = record ?? (ended?.record?.sessionId === sessionId ? ended.record : undefined);
+      if (ended !== undefined && charged !== undefined) budgets.settle(charged, ended.at, now());
       return record;
     },
 
@@ -295,6 +359,24 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
     async epochMarker(candidate) {
       epoch ??= candidate;
       return epoch;
+    },
+
+    async limitOverrides(subject) {
+      return { ...budgets.overridesOf(subject) };
+    },
+
+    async setLimitOverrides(subject, patch) {
+      return budgets.setOverrides(subject, patch);
+    },
+
+    async meterUse(meters) {
+      expire(now());
+      return budgets.meterUse(meters);
+    },
+
+    async usage(days, groupBy) {
+      expire(now());
+      return budgets.usage(days, groupBy);
     },
 
     rateLimitStore() {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { newestFirst } from '../record-order';
+import { redisBudgetReads } from './redis-budgets';
 import { createRedisClient, whenReady } from './redis-connection';
 import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
@@ -79,6 +80,14 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     });
   }
 
+  const budgetReads = redisBudgetReads(client, (name) => `${prefix}${name}`);
+  const ready =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await whenReady(client);
+      return call(...args);
+    };
+
   const idempotencyKey = (userId: string, key: string) =>
     // The key part is escaped so that it holds no `:`, which keeps (user, key) pairs apart.
     `${prefix}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
@@ -138,6 +147,16 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       const reply = (await run('listUser', now(), userId)) as string[];
       return reply.map(parseRecord).sort(newestFirst);
     },
+
+    async listByTenant(tenantId) {
+      const reply = (await run('listAll', now(), 100_000)) as string[];
+      return reply.map(parseRecord).filter((record) => record.tenantId === tenantId);
+    },
+
+    limitOverrides: ready(budgetReads.limitOverrides),
+    setLimitOverrides: ready(budgetReads.setLimitOverrides),
+    meterUse: ready(budgetReads.meterUse),
+    usage: ready(budgetReads.usage),
 
     async listAll(limit) {
       const reply = (await run('listAll', now(), Math.max(0, Math.floor(limit)))) as string[];

@@ -10,6 +10,8 @@ export interface HookHarness {
   setEnabled(enabled: boolean): void;
   /** How often the component's own mount effect ran: 2 shows StrictMode doubled it. */
   effectRuns(): number;
+  /** The seconds left each onExpiringSoon call was given, in order. */
+  expiringSoonCalls(): number[];
 }
 
 declare global {
@@ -24,10 +26,16 @@ const client = createBrokerClient({
   getToken: async () => params.get('token') ?? '',
 });
 let effectRuns = 0;
+const expiringSoonCalls: number[] = [];
 let enabled = params.get('enabled') !== 'false';
 
 function Avatar() {
-  const { status, session, token, error, end, start } = useAvaturnSession({ client, enabled });
+  const { status, session, token, error, secondsLeft, end, start } = useAvaturnSession({
+    client,
+    enabled,
+    // A new function each render: the hook must still warn once per session.
+    onExpiringSoon: (seconds) => void expiringSoonCalls.push(seconds),
+  });
   useEffect(() => {
     effectRuns += 1;
   }, []);
@@ -38,6 +46,8 @@ function Avatar() {
     h('p', { 'data-testid': 'status' }, status),
     h('p', { 'data-testid': 'session-id' }, session?.sessionId ?? ''),
     h('p', { 'data-testid': 'token' }, token ?? ''),
+    h('p', { 'data-testid': 'expires-at' }, session?.expiresAt.toISOString() ?? ''),
+    h('p', { 'data-testid': 'seconds-left' }, secondsLeft === undefined ? '' : String(secondsLeft)),
     h('p', { 'data-testid': 'error' }, problem),
     h('button', { 'data-testid': 'log-out', onClick: () => void end().catch(() => undefined) }, 'Log out'),
     h('button', { 'data-testid': 'start', onClick: start }, 'Start again'),
@@ -49,6 +59,7 @@ window.hook = {
   mount: () => root.render(h(StrictMode, null, h(Avatar))),
   unmount: () => root.render(h(StrictMode, null, null)),
   effectRuns: () => effectRuns,
+  expiringSoonCalls: () => [...expiringSoonCalls],
   setEnabled(value) {
     enabled = value;
     window.hook.mount();
