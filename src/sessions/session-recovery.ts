@@ -188,9 +188,11 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
   function track(inner: SessionStore): SessionStore {
     return {
       ...inner,
-      async reserve(req) {
+      // Each passes every argument on as it came: the ports may grow parameters.
+      async reserve(...args) {
+        const [req] = args;
         assertCreatesAllowed();
-        const reserved = await inner.reserve(req);
+        const reserved = await inner.reserve(...args);
         if (!reserved.ok) return reserved;
         try {
           await check();
@@ -201,23 +203,24 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
         }
         return reserved;
       },
-      async commit(reservationId, record, outbox) {
-        await inner.commit(reservationId, record, outbox);
-        remember(record);
+      async commit(...args) {
+        await inner.commit(...args);
+        remember(args[1]);
       },
-      async requestEnd(req) {
-        const record = await inner.requestEnd(req);
+      async requestEnd(...args) {
+        const [req] = args;
+        const record = await inner.requestEnd(...args);
         if (record !== undefined && remembered.has(record.sessionId))
           ending.set(record.sessionId, req.reason);
         return record;
       },
-      async finishEnd(sessionId, outbox) {
-        const record = await inner.finishEnd(sessionId, outbox);
-        forget(sessionId);
+      async finishEnd(...args) {
+        const record = await inner.finishEnd(...args);
+        forget(args[0]);
         return record;
       },
-      async sweepExpired(limit, outboxFor) {
-        const swept = await inner.sweepExpired(limit, outboxFor);
+      async sweepExpired(...args) {
+        const swept = await inner.sweepExpired(...args);
         for (const record of swept) forget(record.sessionId);
         return swept;
       },
@@ -240,10 +243,6 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
     },
     stop(): void {
       clearInterval(timer);
-    },
-    /** Resolves once no restore is under way (tests). */
-    async settled(): Promise<void> {
-      while (restoring !== undefined) await restoring;
     },
     /** Sessions remembered now (tests). */
     rememberedCount: (): number => remembered.size,
