@@ -7,5 +7,10 @@ import type { SessionStore } from './ports';
 export function createStore(config: Config, clock: () => number): SessionStore {
   return config.redisUrl === undefined
     ? createMemoryStore({ clock, outboxMaxJobs: config.outboxMaxJobs })
-    : createRedisStore({ url: config.redisUrl, clock, outboxMaxJobs: config.outboxMaxJobs });
+    : createRedisStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        clock,
+        outboxMaxJobs: config.outboxMaxJobs,
+      });
 }

@@ -5,7 +5,8 @@ import { newestFirst } from '../record-order';
 import { createRedisClient, whenReady } from './redis-connection';
 import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
-import { registryScripts, type ScriptDefinition } from './redis-registry-scripts';
+import { keyTag, numberOfKeys, scriptArguments, storeKeys, type ScriptDefinition } from './redis-keys';
+import { registryScripts } from './redis-registry-scripts';
 import {
   defaultOutboxMaxJobs,
   JOB_TOPICS,
@@ -22,7 +23,10 @@ import {
 
 export interface RedisStoreOptions {
   url: string;
-  /** Prepended to every key; default `avaturn-broker:`. */
+  /**
+   * Names this broker's keys, so that brokers can share one Redis; default `avaturn-broker:`. Every
+   * key starts with it in braces (one hash tag), so it must hold neither `{` nor `}`.
+   */
   keyPrefix?: string;
   /** Epoch ms; every replica must share wall time. */
   clock?: () => number;
@@ -36,18 +40,21 @@ export interface RedisStoreOptions {
  */
 const keepAfterLapseMs = 60 * 60_000;
 
-const scripts = { ...registryScripts, ...queueScripts, ...idempotencyScripts };
+export const storeScripts = { ...registryScripts, ...queueScripts, ...idempotencyScripts };
+const scripts = storeScripts;
 type ScriptName = keyof typeof scripts;
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * The session store shared by every replica. Slots, sessions, idempotency keys and the job queue
  * live in Redis; every decision is one Lua script (see redis-lua.ts for the keys), and everything
- * a crashed replica leaves behind lapses by sorted-set score and by key TTL.
+ * a crashed replica leaves behind lapses by sorted-set score, cleaned as the scripts pass, and by key
+ * TTL.
  */
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.clock ?? Date.now;
-  const prefix = options.keyPrefix ?? 'avaturn-broker:';
+  const tag = keyTag(options.keyPrefix ?? 'avaturn-broker:');
+  const key = (name: keyof typeof storeKeys) => tag + storeKeys[name];
   const maxEvents = Math.max(1, Math.floor(options.outboxMaxJobs ?? defaultOutboxMaxJobs));
   /** Jobs as script arguments: the event cap, then six values each (see enqueueOutbox in redis-lua.ts). */
   const outboxArgs = (jobs: NewJob[]): (string | number)[] => [
@@ -65,15 +72,17 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   let probe: Promise<void> | undefined;
   const client = createRedisClient(options.url);
   for (const [name, definition] of Object.entries(scripts) as [ScriptName, ScriptDefinition][]) {
-    client.defineCommand(scriptMethod(name), definition);
+    client.defineCommand(scriptMethod(name), {
+      numberOfKeys: numberOfKeys(definition),
+      lua: definition.lua,
+    });
   }
 
   async function run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     await whenReady(client);
     const method = (client as unknown as Record<string, ScriptRunner>)[scriptMethod(name)];
     if (!method) throw new Error(`Redis script ${name} is not defined`);
-    const call =
-      scripts[name].numberOfKeys === 0 ? method.call(client, prefix, ...args) : method.call(client, ...args);
+    const call = method.call(client, ...scriptArguments(scripts[name], tag, args));
     return call.catch((err: unknown) => {
       throw withoutArguments(err, name);
     });
@@ -81,7 +90,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
   const idempotencyKey = (userId: string, key: string) =>
     // The key part is escaped so that it holds no `:`, which keeps (user, key) pairs apart.
-    `${prefix}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
+    `${tag}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
 
   return {
     kind: 'redis',
@@ -127,8 +136,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async get(sessionId) {
       await whenReady(client);
       const [json, lapse] = await Promise.all([
-        client.hget(`${prefix}session:${sessionId}`, 'record'),
-        client.zscore(`${prefix}sessions`, sessionId),
+        client.hget(key('records'), sessionId),
+        client.zscore(key('sessions'), sessionId),
       ]);
       if (json === null || lapse === null || Number(lapse) <= now()) return undefined;
       return parseRecord(json);
@@ -146,7 +155,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async countAll() {
       await whenReady(client);
-      return client.zcount(`${prefix}sessions`, `(${now()}`, '+inf');
+      return client.zcount(key('sessions'), `(${now()}`, '+inf');
     },
 
     async requestEnd(req) {
@@ -169,7 +178,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     },
 
     async sweepExpired(limit, outboxFor = () => []) {
-      const lapsed = (await run('lapsedSessions', now(), Math.max(0, Math.floor(limit)))) as string[];
+      const at = now();
+      const lapsed = (await run(
+        'lapsedSessions',
+        at,
+        Math.max(0, Math.floor(limit)),
+        at - keepAfterLapseMs,
+      )) as string[];
       const swept: SessionRecord[] = [];
       for (const record of lapsed.map(parseRecord)) {
         const expired = await run('expireSession', now(), record.sessionId, ...outboxArgs(outboxFor(record)));
@@ -179,7 +194,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     },
 
     async enqueue(job) {
-      await run('enqueue', ...outboxArgs([job]));
+      await run('enqueue', now(), ...outboxArgs([job]));
     },
 
     async claimJobs(limit, leaseMs, topic): Promise<Job[]> {
@@ -215,7 +230,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async queueDepth() {
       await whenReady(client);
-      const counts = await client.hgetall(`${prefix}q:depth`);
+      const counts = await client.hgetall(key('depth'));
       return Object.fromEntries(JOB_TOPICS.map((topic) => [topic, Number(counts[topic] ?? 0)])) as Record<
         JobTopic,
         number
@@ -224,7 +239,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async outboxDropped() {
       await whenReady(client);
-      return Number((await client.get(`${prefix}q:dropped`)) ?? 0);
+      return Number((await client.get(key('dropped'))) ?? 0);
     },
 
     async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
@@ -258,7 +273,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     rateLimitStore(limiterPrefix) {
       return new RedisStore({
-        prefix: `${prefix}rl:${limiterPrefix}`,
+        prefix: `${tag}rl:${limiterPrefix}`,
         sendCommand: rateLimitCommands(client),
       });
     },
@@ -270,7 +285,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async ping() {
       probe ??= whenReady(client)
         .then(async () => {
-          await client.set(`${prefix}probe`, String(now()), 'PX', 10_000);
+          await client.set(key('probe'), String(now()), 'PX', 10_000);
         })
         .finally(() => (probe = undefined));
       await probe;
