@@ -53,8 +53,8 @@ export function createTerminations(deps: TerminationsDeps) {
   }
 
   /** Unregisters a session that has ended, with its event in the outbox, and reports it. */
-  async function finish(record: SessionRecord, reason: EndReason): Promise<void> {
-    const event = sessionEnded(record, reason, clock());
+  async function finish(record: SessionRecord, reason: EndReason, endedAt = clock()): Promise<void> {
+    const event = sessionEnded(record, reason, endedAt);
     // Charged in the same step, once: from creation to now, Avaturn's confirmation.
     await store.finishEnd(record.sessionId, events.outbox(event), { at: event.at, record });
     reported(event);
@@ -76,7 +76,7 @@ export function createTerminations(deps: TerminationsDeps) {
   async function attempt(
     record: SessionRecord,
     reason: EndReason,
-    options: Pick<EndOptions, 'signal' | 'retries'> = {},
+    options: Pick<EndOptions, 'signal' | 'retries'> & { requestedAt?: number } = {},
   ): Promise<void> {
     const outcome = await withRetries(
       () => avaturn.terminateSession(record.sessionId, { signal: options.signal }),
@@ -91,7 +91,9 @@ export function createTerminations(deps: TerminationsDeps) {
       throw err;
     });
     metrics.terminations.inc({ outcome });
-    await finish(record, reason);
+    // Already gone when a queued retry asks: it ended no later than the first attempt.
+    const endedAt = outcome === 'already-gone' ? Math.min(options.requestedAt ?? Infinity, clock()) : clock();
+    await finish(record, reason, endedAt);
   }
 
   /**
@@ -171,8 +173,8 @@ export function createTerminations(deps: TerminationsDeps) {
   /** The worker's handler for `terminate` jobs. */
   const jobHandler = {
     async run(job: Job, signal: AbortSignal): Promise<void> {
-      const { record, reason } = job.payload as TerminationPayload;
-      await attempt(record, reason, { signal });
+      const { record, reason, requestedAt } = job.payload as TerminationPayload;
+      await attempt(record, reason, { signal, requestedAt });
     },
     /** Past max_duration: Avaturn has ended it by itself; forget it. */
     async drop(job: Job): Promise<void> {

@@ -134,6 +134,12 @@ export interface EndRequest {
 export interface TerminationPayload {
   reason: EndReason;
   record: SessionRecord;
+  /**
+   * When the end was asked for (epoch ms): a later attempt that finds the session already gone
+   * charges it to then, not to its own time (the replica that asked may have died after Avaturn
+   * ended it).
+   */
+  requestedAt?: number;
 }
 
 export const terminationJobId = (sessionId: string) => `terminate:${sessionId}`;

@@ -20,7 +20,13 @@ export async function buildBudgetWorld(
   kind: StoreKind,
   env: Record<string, string>,
   start = Date.parse('2030-01-15T10:00:00Z'),
-  shared: { keyPrefix?: string; simulator?: Simulator; clock?: FakeClock } = {},
+  shared: {
+    keyPrefix?: string;
+    simulator?: Simulator;
+    clock?: FakeClock;
+    /** null: the env-only `default` profile (SESSION_MAX_DURATION_SECONDS applies). */
+    profiles?: null;
+  } = {},
 ): Promise<BudgetWorld> {
   const clock = shared.clock ?? fakeClock(start);
   const sim = shared.simulator ?? (await startSimulator({ clock: clock.now }));
@@ -28,6 +34,7 @@ export async function buildBudgetWorld(
     kind,
     {
       simulator: sim,
+      ...(shared.profiles === null ? { profiles: null } : {}),
       env: { ADMIN_TOKEN: adminToken, ...env },
       deps: { clock: clock.now, queue: { intervalMs: 50, backoffBaseMs: 20, backoffMaxMs: 200 } },
     },

@@ -191,7 +191,11 @@ export function describeStoreContract(name: string, makeWorld: MakeStoreWorld): 
             id: terminationJobId('old'),
             topic: 'terminate',
             partition: terminationJobId('old'),
-            payload: { reason: 'replaced', record: record('alice', 'old', time - 5_000) },
+            payload: {
+              reason: 'replaced',
+              record: record('alice', 'old', time - 5_000),
+              requestedAt: time - 5_000,
+            },
             dropAt: record('alice', 'old', time - 5_000).expiresAt,
             attempts: 0,
           },

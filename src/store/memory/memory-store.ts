@@ -204,7 +204,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
         grant = outcome;
       }
       for (const record of victims)
-        queueTermination({ reason: 'replaced', record }, at + req.evictionGraceMs);
+        queueTermination({ reason: 'replaced', record, requestedAt: at }, at + req.evictionGraceMs);
       const reservation: Reservation = { userId: req.userId, lapse, victims: copy(victims) };
       if (req.tenantId !== undefined) reservation.tenantId = req.tenantId;
       if (grant !== undefined) reservation.grant = grant;
@@ -270,11 +270,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const record = sessions.get(req.sessionId)?.record;
       if (record === undefined) {
         if (req.ownerId === undefined && req.known?.sessionId === req.sessionId)
-          queueTermination({ reason: req.reason, record: req.known }, req.dueAt);
+          queueTermination({ reason: req.reason, record: req.known, requestedAt: now() }, req.dueAt);
         return undefined;
       }
       if (req.ownerId !== undefined && record.userId !== req.ownerId) return undefined;
-      queueTermination({ reason: req.reason, record }, req.dueAt);
+      queueTermination({ reason: req.reason, record, requestedAt: now() }, req.dueAt);
       return copy(record);
     },
 
