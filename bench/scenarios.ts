@@ -55,6 +55,8 @@ export interface Row {
   store?: Store;
   premintPoolSize?: number;
   upstreamLatencyMs: number;
+  /** latency only, with BENCH_ROUNDS above 1: which round (from 1) this row was measured in. */
+  round?: number;
   /** live-sessions only: the count aimed for, and what the store held around the window. */
   liveSessions?: { target: number; atStart: number; atEnd: number; populateS: number };
   window: Window;
@@ -193,18 +195,19 @@ function sessionLifecycle(url: string, tokens: string[], client: Dispatcher): Se
 }
 
 /** Where a broker's (or the stack baseline's, made of the same parts) CPU profile of a window goes. */
-function profilePath(
-  bench: Bench,
-  spec: SystemSpec,
-  scenario: ScenarioName,
-  live?: number,
-): string | undefined {
+function profilePath(bench: Bench, spec: SystemSpec, scenario: string, live?: number): string | undefined {
   if (bench.profileDir === undefined || (spec.kind !== 'broker' && spec.kind !== 'stack')) return undefined;
   const slug = systemLabel(spec).replace(/\W+/g, '-').replace(/-$/, '');
   return join(bench.profileDir, `${scenario}-${slug}${live === undefined ? '' : `-${live}-live`}.cpuprofile`);
 }
 
 const openClient = () => new Agent({ connections: 1024, keepAliveTimeout: 30_000 });
+
+interface EachSystemOptions {
+  beforeWarmup?: (sut: Child, spec: SystemSpec) => Promise<void>;
+  /** Which round of several this is (BENCH_ROUNDS). */
+  round?: number;
+}
 
 /** One fresh process per system and scenario: no state carried over, a clean heap to measure. */
 async function eachSystem(
@@ -214,7 +217,7 @@ async function eachSystem(
   systems: SystemSpec[],
   load: (send: Send, warmup: boolean) => Promise<LoadResult>,
   client: () => Agent,
-  beforeWarmup?: (sut: Child, spec: SystemSpec) => Promise<void>,
+  { beforeWarmup, round }: EachSystemOptions = {},
 ): Promise<void> {
   for (const spec of systems) {
     const { child, upstream } = await startSystem(bench, spec, latencyMs);
@@ -228,7 +231,7 @@ async function eachSystem(
         child,
         upstream,
         () => load(send, false),
-        profilePath(bench, spec, scenario),
+        profilePath(bench, spec, round === undefined ? scenario : `${scenario}-round-${round}`),
       );
       bench.report({
         scenario,
@@ -237,6 +240,7 @@ async function eachSystem(
         ...(spec.store ? { store: spec.store } : {}),
         ...(spec.premintPoolSize ? { premintPoolSize: spec.premintPoolSize } : {}),
         upstreamLatencyMs: latencyMs,
+        ...(round === undefined ? {} : { round }),
         window,
       });
     } finally {
@@ -271,29 +275,36 @@ export async function throughput(bench: Bench): Promise<void> {
   );
 }
 
-/** Open loop at 200/s with 40 ms upstream; each broker holds thousands of live sessions first. */
+/**
+ * Open loop at 200/s with 40 ms upstream; each broker holds thousands of live sessions first. With
+ * BENCH_ROUNDS above 1 every system is measured that many times, in turns, so that a busy spell
+ * of the machine falls on all of them alike (the report takes medians).
+ */
 export async function latency(bench: Bench): Promise<void> {
   const { ratePerS, upstreamLatencyMs, liveSessions: live } = settings.latency;
-  const { durationS, warmupS } = bench.options;
-  await eachSystem(
-    bench,
-    'latency',
-    upstreamLatencyMs,
-    withBaselines(bench),
-    (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
-    openClient,
-    async (sut, spec) => {
-      if (spec.kind !== 'broker') return;
-      const added = await sut.call<number>('addLiveSessions', {
-        count: live,
-        from: 0,
-        concurrency: 64,
-        deadline: Date.now() + bench.options.populateBudgetS * 1000,
-      });
-      if (added < live)
-        throw new Error(`latency ${systemLabel(spec)}: only ${added} of ${live} live sessions added`);
-    },
-  );
+  const { durationS, warmupS, rounds } = bench.options;
+  const holdLiveSessions = async (sut: Child, spec: SystemSpec) => {
+    if (spec.kind !== 'broker') return;
+    const added = await sut.call<number>('addLiveSessions', {
+      count: live,
+      from: 0,
+      concurrency: 64,
+      deadline: Date.now() + bench.options.populateBudgetS * 1000,
+    });
+    if (added < live)
+      throw new Error(`latency ${systemLabel(spec)}: only ${added} of ${live} live sessions added`);
+  };
+  for (let round = 1; round <= rounds; round++) {
+    await eachSystem(
+      bench,
+      'latency',
+      upstreamLatencyMs,
+      withBaselines(bench),
+      (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
+      openClient,
+      { beforeWarmup: holdLiveSessions, ...(rounds > 1 ? { round } : {}) },
+    );
+  }
 }
 
 export async function timeToSession(bench: Bench): Promise<void> {
@@ -310,7 +321,7 @@ export async function timeToSession(bench: Bench): Promise<void> {
     ],
     (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
     openClient,
-    async (sut) => void (await sut.call('premintReady')),
+    { beforeWarmup: async (sut) => void (await sut.call('premintReady')) },
   );
 }
 
