@@ -127,6 +127,10 @@ export const ENV_DOCS = {
     default: 'none (in-process store)',
     required: 'for more than one replica',
   },
+  REDIS_KEY_PREFIX: {
+    meaning:
+      'prefix of every key (every key also carries one hash tag, so all scripts work on a Cluster); without `{` or `}`',
+  },
   UPSTREAM_TIMEOUT_MS: { meaning: 'per upstream call' },
   SESSION_CREATE_DEADLINE_MS: { meaning: 'the whole `POST /session`' },
   SHUTDOWN_DRAIN_MS: { meaning: 'readiness is 503 this long before the server stops accepting' },

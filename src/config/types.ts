@@ -60,6 +60,8 @@ export interface Config {
     rateLimitIpPerMinute: number;
   };
   redisUrl?: string;
+  /** Names the broker's Redis keys (each in one hash tag), so that brokers can share one Redis. */
+  redisKeyPrefix: string;
   timeouts: { upstreamMs: number; sessionCreateDeadlineMs: number; shutdownDrainMs: number };
   metricsToken?: string;
   /** Enables the /admin routes. */

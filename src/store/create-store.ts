@@ -11,5 +11,11 @@ export function createStore(config: Config, clock: () => number): SessionStore {
         outboxMaxJobs: config.outboxMaxJobs,
         usageRetentionDays: config.budgets.usageRetentionDays,
       })
-    : createRedisStore({ url: config.redisUrl, clock, outboxMaxJobs: config.outboxMaxJobs });
+    : createRedisStore({
+        url: config.redisUrl,
+        keyPrefix: config.redisKeyPrefix,
+        clock,
+        outboxMaxJobs: config.outboxMaxJobs,
+        usageRetentionDays: config.budgets.usageRetentionDays,
+      });
 }
