@@ -194,6 +194,8 @@ export function createSessionRecovery(deps: SessionRecoveryDeps) {
         assertCreatesAllowed();
         const reserved = await inner.reserve(...args);
         if (!reserved.ok) return reserved;
+        // The reservation read the marker in the same step: unchanged, nothing to check.
+        if (known !== undefined && reserved.epoch === known) return reserved;
         try {
           await check();
           assertCreatesAllowed();

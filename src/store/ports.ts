@@ -71,6 +71,11 @@ export type ReserveResult =
       victims: SessionRecord[];
       /** Present when the request had a budget. */
       grant?: Grant;
+      /**
+       * The store's data-loss marker as this reservation found it (absent when none is set; see
+       * StoreEpoch), read in the same step so that checking it costs no extra round trip.
+       */
+      epoch?: string;
     }
   | { ok: false; reason: 'user-cap' | 'global-cap' | 'tenant-cap' }
   | {

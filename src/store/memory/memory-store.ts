@@ -35,9 +35,10 @@ interface Reservation {
 }
 
 /** What a reservation answers, the first time and every repeat. */
-function granted(reservation: Reservation): ReserveResult {
+function granted(reservation: Reservation, epoch: string | undefined): ReserveResult {
   const result: ReserveResult = { ok: true, victims: structuredClone(reservation.victims) };
   if (reservation.grant !== undefined) result.grant = structuredClone(reservation.grant);
+  if (epoch !== undefined) result.epoch = epoch;
   return result;
 }
 
@@ -175,7 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const existing = reservations.get(req.reservationId);
       if (existing) {
         if (existing.userId !== req.userId) throw new Error('reservation id reused for another user');
-        return granted(existing);
+        return granted(existing, epoch);
       }
       const own = userSessions(req.userId).sort(endingFirst(isEnding));
       const userCount = own.length + (pendingByUser.get(req.userId) ?? 0);
@@ -213,7 +214,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       reservations.set(req.reservationId, reservation);
       lapses.reservation.push(lapse, req.reservationId);
       addPending(reservation, 1);
-      return granted(reservation);
+      return granted(reservation, epoch);
     },
 
     async commit(reservationId, record, outbox = []) {

@@ -23,7 +23,8 @@ export const reserveBudgetArgvStart = 12;
 /**
  * ARGV: now, userId, reservationId, perUserCap, globalCap, policy, ttlMs, evictionGraceMs, tenantId
  * ('' = none), tenantCap, budget ('1' = check and hold one, with holdBudget's arguments from
- * reserveBudgetArgvStart on). Returns {'ok', victimsJson, grantJson or ''} (also when the
+ * reserveBudgetArgvStart on). Returns {'ok', victimsJson, grantJson or '', the data-loss marker
+ * ('' when none is set; see epochMarker)} (also when the
  * reservation exists already: a repeated call), {'user-cap'}, {'tenant-cap'}, {'global-cap'}, or
  * {'budget', scope, window, retryAt}.
  */
@@ -39,7 +40,8 @@ for _, id in ipairs(lapsed) do forgetReservation(id) end
 local owner = redis.call('HGET', K.reservationOwners, reservationId)
 if owner then
   if owner ~= userId then return redis.error_reply('reservation id reused for another user') end
-  return {'ok', redis.call('HGET', K.reservationVictims, reservationId), redis.call('HGET', K.reservationGrants, reservationId) or ''}
+  return {'ok', redis.call('HGET', K.reservationVictims, reservationId),
+    redis.call('HGET', K.reservationGrants, reservationId) or '', redis.call('GET', K.epoch) or ''}
 end
 local userLimits = overridesOf('user:' .. userId)
 perUserCap = tonumber(userLimits.maxSessions) or perUserCap
@@ -122,7 +124,7 @@ if tenantId ~= '' then
 end
 keepFor({K.reservations, K.reservationOwners, K.reservationVictims, K.reservationCommits, K.pending,
   K.userPending, K.reservationTenants, K.reservationGrants, K.tenantPending}, ttl)
-return {'ok', victimsJson, grantJson}
+return {'ok', victimsJson, grantJson, redis.call('GET', K.epoch) or ''}
 `);
 
 /**

@@ -458,9 +458,10 @@ function reserveResult([outcome, ...rest]: string[]): ReserveResult {
     const [scope, window, retryAt] = rest as [BudgetScope, BudgetWindow, string];
     return { ok: false, reason: 'budget', scope, window, retryAt: Number(retryAt) };
   }
-  const [victims, grant] = rest;
+  const [victims, grant, epoch] = rest;
   const result: ReserveResult = { ok: true, victims: JSON.parse(victims ?? '[]') as SessionRecord[] };
   if (grant) result.grant = JSON.parse(grant) as Grant;
+  if (epoch) result.epoch = epoch;
   return result;
 }
 
