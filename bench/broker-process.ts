@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load-config';
 import { startServer } from '../src/server';
+import { keyTag } from '../src/store/redis/redis-keys';
 import { createRedisStore } from '../src/store/redis/redis-store';
 import { runChild } from './child-runtime';
 import { addLiveSessions, type AddLiveSessions } from './live-sessions';
@@ -22,7 +23,8 @@ async function deleteKeys(url: string, prefix: string): Promise<void> {
     await client.connect();
     let cursor = '0';
     do {
-      const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
+      // Every key of the store carries the prefix as its hash tag.
+      const [next, keys] = await client.scan(cursor, 'MATCH', `${keyTag(prefix)}*`, 'COUNT', 1000);
       cursor = next;
       if (keys.length > 0) await client.unlink(...keys);
     } while (cursor !== '0');

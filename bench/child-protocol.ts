@@ -13,6 +13,10 @@ export interface Usage {
   peakRssBytes: number;
   /** V8 heap in use after a full GC: what the process really holds on to. */
   retainedHeapBytes: number;
+  /** Since the previous mark: how late the event loop ran a timer due every 10 ms (ms). */
+  eventLoopDelayMs: { p99: number; max: number };
+  /** Since the previous mark: V8's garbage-collection pauses (ms; the mark's own GC excluded). */
+  gcPausesMs: { total: number; max: number };
 }
 
 export type ParentMessage =

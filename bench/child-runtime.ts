@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import type { ChildMessage, ParentMessage, Usage } from './child-protocol';
 
 /** What a child process serves: an HTTP server, calls the parent may make, and a way to stop. */
@@ -63,6 +64,20 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, sampleEveryMs);
+  // Where an open loop's tail comes from: a stalled event loop delays every request waiting on it.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  const gcPauses = { total: 0, max: 0 };
+  /** Where the current window began: after the last mark's own GC, whose entry arrives late. */
+  let windowStart = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      if (entry.startTime < windowStart) continue;
+      gcPauses.total += entry.duration;
+      gcPauses.max = Math.max(gcPauses.max, entry.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
 
   /** Read before a full GC, so that the GC is not counted in the window that just ended. */
   function usage(): Usage {
@@ -71,9 +86,18 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
     const rss = memory.rss;
     const peakRssBytes = Math.max(peakRss, rss);
     const mainThreadMs = mainThreadCpuMs();
+    // The histogram counts the 10 ms resolution itself in every sample.
+    const eventLoopDelayMs = {
+      p99: Math.max(0, loopDelay.percentile(99) / 1e6 - 10),
+      max: Math.max(0, loopDelay.max / 1e6 - 10),
+    };
+    const gcPausesMs = { ...gcPauses };
     const gc = (globalThis as { gc?: () => void }).gc;
     gc?.();
     peakRss = process.memoryUsage.rss();
+    loopDelay.reset();
+    Object.assign(gcPauses, { total: 0, max: 0 });
+    windowStart = performance.now();
     return {
       cpu,
       cpuAfterMark: process.cpuUsage(),
@@ -83,6 +107,8 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
       memory,
       peakRssBytes,
       retainedHeapBytes: process.memoryUsage().heapUsed,
+      eventLoopDelayMs,
+      gcPausesMs,
     };
   }
 
@@ -110,6 +136,8 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
             service.stop().then(
               () => {
                 clearInterval(sampler);
+                loopDelay.disable();
+                gcObserver.disconnect();
                 reply({ type: 'stopped' });
                 process.disconnect?.();
               },
@@ -131,6 +159,8 @@ export function runChild(start: (params: never) => Promise<ChildService>): void 
   // The parent going away must not leave a server behind; the delay lets a CPU profile be written.
   process.on('disconnect', () => {
     clearInterval(sampler);
+    loopDelay.disable();
+    gcObserver.disconnect();
     setTimeout(() => process.exit(0), 200).unref();
   });
 }

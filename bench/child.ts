@@ -20,7 +20,7 @@ export interface ChildOptions {
   /** From compileForChildren (bench/compile.ts). */
   buildDir: string;
   /** The script in bench/, run from its compiled form with plain node. */
-  script: 'broker-process' | 'baseline-server' | 'fake-upstreams';
+  script: 'broker-process' | 'baseline-server' | 'stack-server' | 'fake-upstreams';
   params: unknown;
   /** Show the child's stdout (the broker's log lines go nowhere otherwise; they still cost what they cost). */
   stdout?: boolean;

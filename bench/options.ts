@@ -9,6 +9,8 @@ export interface BenchOptions {
   durationS: number;
   /** Unmeasured seconds of the same load before each window, once per fresh process. */
   warmupS: number;
+  /** How many times the latency scenario measures every system, in turns (medians are reported). */
+  rounds: number;
   scenarios: ScenarioName[];
   stores: Store[];
   redisUrl: string;
@@ -46,6 +48,7 @@ export function readBenchOptions(env: NodeJS.ProcessEnv): BenchOptions {
   return {
     durationS: numberVar(env, 'BENCH_DURATION_S', 6, 0.5),
     warmupS: numberVar(env, 'BENCH_WARMUP_S', 2, 0),
+    rounds: Math.round(numberVar(env, 'BENCH_ROUNDS', 1, 1)),
     scenarios: listVar(env, 'BENCH_SCENARIOS', SCENARIOS),
     stores: listVar(env, 'BENCH_STORES', STORES),
     redisUrl: env.BENCH_REDIS_URL?.trim() || 'redis://127.0.0.1:6379',

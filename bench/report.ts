@@ -2,7 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BenchOptions, Store } from './options';
 import type { ProfileEntry, ProfileSummary } from './profile-summary';
-import { settings, type Row } from './scenarios';
+import { medianOverRounds, pairedP99Excess } from './rounds';
+import { settings, type Row, type Window } from './scenarios';
 
 export interface Target {
   target: string;
@@ -51,6 +52,7 @@ function throughputTable(rows: Row[]): string | undefined {
   if (all.length === 0) return undefined;
   const floor = find(rows, 'throughput', (r) => r.kind === 'floor')?.window;
   const naive = find(rows, 'throughput', (r) => r.kind === 'naive')?.window;
+  const stack = find(rows, 'throughput', (r) => r.kind === 'stack')?.window;
   return [
     `Throughput: ${settings.throughput.upstreamLatencyMs} ms upstream, closed loop, ${settings.throughput.connections} connections`,
     table(
@@ -59,10 +61,12 @@ function throughputTable(rows: Row[]): string | undefined {
         'sessions/s',
         '× floor',
         '× naive',
+        '× stack',
         'p50 ms',
         'p99 ms',
         'CPU ms/session',
         '× floor CPU',
+        '× stack CPU',
         'main thread',
         'peak RSS MB',
         'errors',
@@ -72,10 +76,12 @@ function throughputTable(rows: Row[]): string | undefined {
         fixed(w.load.completedPerS, 0),
         fixed(ratio(w.load.completedPerS, floor?.load.completedPerS), 2),
         fixed(ratio(w.load.completedPerS, naive?.load.completedPerS), 2),
+        fixed(ratio(w.load.completedPerS, stack?.load.completedPerS), 2),
         fixed(w.load.latencyMs?.p50, 1),
         fixed(w.load.latencyMs?.p99, 1),
         fixed(w.cpuMsPerSession, 3),
         fixed(ratio(w.cpuMsPerSession, floor?.cpuMsPerSession), 1),
+        fixed(ratio(w.cpuMsPerSession, stack?.cpuMsPerSession), 2),
         w.mainThreadShare === null ? '-' : `${(w.mainThreadShare * 100).toFixed(0)} %`,
         fixed(w.peakRssMb, 0),
         String(w.load.errors),
@@ -96,6 +102,7 @@ function openLoopTable(
       ? find(rows, scenario, (r) => r.kind === 'floor')?.window
       : find(rows, scenario, (r) => !r.premintPoolSize)?.window;
   const vs = scenario === 'latency' ? 'floor' : 'without';
+  const stack = find(rows, scenario, (r) => r.kind === 'stack')?.window.load.latencyMs;
   return [
     title,
     table(
@@ -108,8 +115,11 @@ function openLoopTable(
         'max ms',
         `Δp50 vs ${vs}`,
         `Δp99 vs ${vs}`,
+        ...(stack ? ['Δp99 vs stack'] : []),
         `p50 × ${vs}`,
         'CPU ms/session',
+        'loop delay p99/max',
+        'GC ms total/max',
         'send lag p99',
         'errors',
       ],
@@ -125,8 +135,11 @@ function openLoopTable(
           fixed(l?.max, 1),
           l && r ? signed(l.p50 - r.p50) : '-',
           l && r ? signed(l.p99 - r.p99) : '-',
+          ...(stack ? [l ? signed(l.p99 - stack.p99) : '-'] : []),
           fixed(ratio(l?.p50, r?.p50), 2),
           fixed(w.cpuMsPerSession, 3),
+          `${fixed(w.eventLoopDelayMs.p99, 0)}/${fixed(w.eventLoopDelayMs.max, 0)}`,
+          `${fixed(w.gcPausesMs.total, 0)}/${fixed(w.gcPausesMs.max, 1)}`,
           fixed(w.load.sendLagMs?.p99, 1),
           String(w.load.errors),
         ];
@@ -178,43 +191,79 @@ function liveSessionsTable(rows: Row[]): string | undefined {
   ].join('\n');
 }
 
-/** The issue's targets, judged from this run's rows. */
-export function judgeTargets(rows: Row[], maxLiveSessions: number): Target[] {
+const judged = (ok: boolean): Target['status'] => (ok ? 'met' : 'missed');
+
+/** The broker's sessions/s at 0 ms at least a baseline's. */
+function throughputAtLeast(b: Window, base: Window, baseline: string, store: Store): Target {
+  const vs = b.load.completedPerS / base.load.completedPerS;
+  return {
+    target: `sessions/s at 0 ms ≥ the ${baseline} baseline’s`,
+    store,
+    measured: `${fixed(b.load.completedPerS, 0)} vs ${fixed(base.load.completedPerS, 0)} (× ${vs.toFixed(2)})`,
+    status: judged(vs >= 1),
+  };
+}
+
+/** The broker's CPU per session at most `times` a baseline's. */
+function cpuAtMost(b: Window, base: Window, target: string, times: number, store: Store): Target {
+  const cpu = ratio(b.cpuMsPerSession, base.cpuMsPerSession) ?? Infinity;
+  return {
+    target,
+    store,
+    measured: `× ${cpu.toFixed(2)} (${fixed(b.cpuMsPerSession, 3)} vs ${fixed(base.cpuMsPerSession, 3)} ms)`,
+    status: judged(cpu <= times),
+  };
+}
+
+/** The issues' targets, judged from this run's rows (medians over rounds, where there are rounds). */
+export function judgeTargets(measured: Row[], maxLiveSessions: number): Target[] {
   const targets: Target[] = [];
-  const judged = (ok: boolean): Target['status'] => (ok ? 'met' : 'missed');
+  const rows = medianOverRounds(measured);
   const stores = [...new Set(rows.flatMap((r) => (r.store ? [r.store] : [])))];
   const floorT = find(rows, 'throughput', (r) => r.kind === 'floor')?.window;
   const naiveT = find(rows, 'throughput', (r) => r.kind === 'naive')?.window;
   const floorL = find(rows, 'latency', (r) => r.kind === 'floor')?.window.load.latencyMs;
+  const stackT = find(rows, 'throughput', (r) => r.kind === 'stack')?.window;
+  const hasStackL = find(rows, 'latency', (r) => r.kind === 'stack') !== undefined;
 
   for (const store of stores) {
     const b = find(rows, 'throughput', (r) => r.kind === 'broker' && r.store === store)?.window;
     if (b && floorT && naiveT) {
-      const vsNaive = b.load.completedPerS / naiveT.load.completedPerS;
       const vsFloor = b.load.completedPerS / floorT.load.completedPerS;
-      const cpu = ratio(b.cpuMsPerSession, floorT.cpuMsPerSession) ?? Infinity;
       targets.push(
-        {
-          target: 'sessions/s at 0 ms ≥ the naive baseline’s',
-          store,
-          measured: `${fixed(b.load.completedPerS, 0)} vs ${fixed(naiveT.load.completedPerS, 0)} (× ${vsNaive.toFixed(2)})`,
-          status: judged(vsNaive >= 1),
-        },
+        throughputAtLeast(b, naiveT, 'naive', store),
         {
           target: 'sessions/s at 0 ms ≥ 30 % of the floor’s',
           store,
           measured: `${(vsFloor * 100).toFixed(0)} % (${fixed(b.load.completedPerS, 0)} vs ${fixed(floorT.load.completedPerS, 0)})`,
           status: judged(vsFloor >= 0.3),
         },
-        {
-          target: 'CPU per session ≤ 4 × the floor’s',
-          store,
-          measured: `× ${cpu.toFixed(1)} (${fixed(b.cpuMsPerSession, 3)} vs ${fixed(floorT.cpuMsPerSession, 3)} ms)`,
-          status: judged(cpu <= 4),
-        },
+        cpuAtMost(b, floorT, 'CPU per session ≤ 4 × the floor’s', 4, store),
+      );
+    }
+    if (b && stackT) {
+      targets.push(
+        throughputAtLeast(b, stackT, 'stack', store),
+        cpuAtMost(b, stackT, 'CPU per session ≤ the stack baseline’s', 1, store),
       );
     }
     const l = find(rows, 'latency', (r) => r.kind === 'broker' && r.store === store)?.window.load.latencyMs;
+    const excess = hasStackL
+      ? pairedP99Excess(
+          measured,
+          (r) => r.kind === 'broker' && r.store === store,
+          (r) => r.kind === 'stack',
+        )
+      : undefined;
+    if (excess) {
+      const rounds = excess.rounds > 1 ? `, median of ${excess.rounds} rounds` : '';
+      targets.push({
+        target: `p99 at 40 ms, 200/s, ${thousands(settings.latency.liveSessions)} live ≤ stack’s + 10 ms`,
+        store,
+        measured: `${signed(excess.ms)} ms${rounds}`,
+        status: judged(excess.ms <= 10),
+      });
+    }
     if (l && floorL) {
       targets.push(
         {
@@ -277,7 +326,7 @@ export function judgeTargets(rows: Row[], maxLiveSessions: number): Target[] {
 
 function targetsTable(targets: Target[]): string {
   return [
-    'Targets (issue #9)',
+    'Targets (issues #9 and #18)',
     table(
       ['target', 'store', 'measured', 'status'],
       targets.map((t) => [t.target, t.store ?? '', t.measured, t.status]),
@@ -322,20 +371,22 @@ export function formatReport(report: BenchReport): string {
   ].join('\n');
   const { ratePerS, upstreamLatencyMs } = settings.latency;
   const tts = settings.timeToSession;
+  const rows = medianOverRounds(report.rows);
+  const rounds = report.options.rounds > 1 ? `; medians of ${report.options.rounds} rounds` : '';
   return [
     head,
-    throughputTable(report.rows),
+    throughputTable(rows),
     openLoopTable(
-      report.rows,
+      rows,
       'latency',
-      `Latency: ${upstreamLatencyMs} ms upstream per call, open loop at ${ratePerS} starts/s`,
+      `Latency: ${upstreamLatencyMs} ms upstream per call, open loop at ${ratePerS} starts/s${rounds}`,
     ),
     openLoopTable(
-      report.rows,
+      rows,
       'time-to-session',
       `Time to session: ${tts.upstreamLatencyMs} ms upstream per call, open loop at ${tts.ratePerS} starts/s, pool of ${tts.poolSize} per profile`,
     ),
-    liveSessionsTable(report.rows),
+    liveSessionsTable(rows),
     targetsTable(report.targets),
     profilesText(report.profiles),
     report.notes.join('\n'),

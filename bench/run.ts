@@ -38,7 +38,7 @@ function progress(row: Row): void {
   const w = row.window;
   const live = row.liveSessions ? ` with ${row.liveSessions.atStart.toLocaleString('en-US')} live` : '';
   process.stdout.write(
-    `  ${row.scenario} ${row.system}${live}: ${w.load.completedPerS.toFixed(0)} sessions/s, ` +
+    `  ${row.scenario}${row.round === undefined ? '' : ` (round ${row.round})`} ${row.system}${live}: ${w.load.completedPerS.toFixed(0)} sessions/s, ` +
       `p50 ${w.load.latencyMs?.p50.toFixed(1) ?? '-'} ms, p99 ${w.load.latencyMs?.p99.toFixed(1) ?? '-'} ms, ` +
       `CPU ${w.cpuMsPerSession?.toFixed(3) ?? '-'} ms/session, ${w.load.errors} errors\n`,
   );

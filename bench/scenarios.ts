@@ -3,17 +3,17 @@ import { Agent, request, type Dispatcher } from 'undici';
 import { startChild, type Child, type Usage } from './child';
 import { runClosedLoop, runOpenLoop, type LoadResult, type Send } from './load';
 import type { BenchOptions, ScenarioName, Store } from './options';
-import { baselineParams, benchProfile, brokerEnv, profilesJson } from './world';
+import { baselineParams, benchProfile, brokerEnv, profilesJson, stackParams } from './world';
 
 /** The issue's scenarios, fixed so that every run measures the same thing. */
 export const settings = {
   throughput: { connections: 50, upstreamLatencyMs: 0 },
-  latency: { ratePerS: 200, upstreamLatencyMs: 40 },
+  latency: { ratePerS: 200, upstreamLatencyMs: 40, liveSessions: 5_000 },
   timeToSession: { ratePerS: 20, upstreamLatencyMs: 40, poolSize: 8 },
   liveSessions: { ratePerS: 100, upstreamLatencyMs: 0, steps: [100, 10_000, 100_000] },
 } as const;
 
-export type SystemKind = 'floor' | 'naive' | 'broker';
+export type SystemKind = 'floor' | 'naive' | 'stack' | 'broker';
 
 export interface SystemSpec {
   kind: SystemKind;
@@ -40,6 +40,9 @@ export interface Window {
   /** process.memoryUsage() then, in MB: V8's heap reserved and used, and memory outside it. */
   endMemoryMb: Record<keyof NodeJS.MemoryUsage, number>;
   heapAfterGcMb: number;
+  /** How late the process's event loop ran (ms over a 10 ms timer), and its GC pauses, in the window. */
+  eventLoopDelayMs: Usage['eventLoopDelayMs'];
+  gcPausesMs: Usage['gcPausesMs'];
   /** The fake upstreams' and this process's (the load generator's) CPU per session, for context. */
   upstreamCpuMsPerSession: number | null;
   generatorCpuMsPerSession: number | null;
@@ -52,6 +55,8 @@ export interface Row {
   store?: Store;
   premintPoolSize?: number;
   upstreamLatencyMs: number;
+  /** latency only, with BENCH_ROUNDS above 1: which round (from 1) this row was measured in. */
+  round?: number;
   /** live-sessions only: the count aimed for, and what the store held around the window. */
   liveSessions?: { target: number; atStart: number; atEnd: number; populateS: number };
   window: Window;
@@ -89,11 +94,17 @@ async function startSystem(bench: Bench, spec: SystemSpec, latencyMs: number) {
             ...(spec.store === 'redis' ? { redisUrl: bench.options.redisUrl } : {}),
           },
         })
-      : await startChild({
-          buildDir: bench.buildDir,
-          script: 'baseline-server',
-          params: baselineParams(spec.kind, upstream.url),
-        });
+      : spec.kind === 'stack'
+        ? await startChild({
+            buildDir: bench.buildDir,
+            script: 'stack-server',
+            params: stackParams(upstream.url),
+          })
+        : await startChild({
+            buildDir: bench.buildDir,
+            script: 'baseline-server',
+            params: baselineParams(spec.kind, upstream.url),
+          });
   bench.children.add(child);
   return { child, upstream };
 }
@@ -133,6 +144,8 @@ async function measure(
       Object.entries(after.memory).map(([key, bytes]) => [key, mb(bytes)]),
     ) as Window['endMemoryMb'],
     heapAfterGcMb: mb(after.retainedHeapBytes),
+    eventLoopDelayMs: after.eventLoopDelayMs,
+    gcPausesMs: after.gcPausesMs,
     upstreamCpuMsPerSession: perSession(cpuMs(upstreamBefore, upstreamAfter)),
     generatorCpuMsPerSession: perSession((generator.user + generator.system) / 1000),
   };
@@ -181,19 +194,20 @@ function sessionLifecycle(url: string, tokens: string[], client: Dispatcher): Se
   };
 }
 
-/** Where a broker's CPU profile of a window goes, when profiling. */
-function profilePath(
-  bench: Bench,
-  spec: SystemSpec,
-  scenario: ScenarioName,
-  live?: number,
-): string | undefined {
-  if (bench.profileDir === undefined || spec.kind !== 'broker') return undefined;
+/** Where a broker's (or the stack baseline's, made of the same parts) CPU profile of a window goes. */
+function profilePath(bench: Bench, spec: SystemSpec, scenario: string, live?: number): string | undefined {
+  if (bench.profileDir === undefined || (spec.kind !== 'broker' && spec.kind !== 'stack')) return undefined;
   const slug = systemLabel(spec).replace(/\W+/g, '-').replace(/-$/, '');
   return join(bench.profileDir, `${scenario}-${slug}${live === undefined ? '' : `-${live}-live`}.cpuprofile`);
 }
 
 const openClient = () => new Agent({ connections: 1024, keepAliveTimeout: 30_000 });
+
+interface EachSystemOptions {
+  beforeWarmup?: (sut: Child, spec: SystemSpec) => Promise<void>;
+  /** Which round of several this is (BENCH_ROUNDS). */
+  round?: number;
+}
 
 /** One fresh process per system and scenario: no state carried over, a clean heap to measure. */
 async function eachSystem(
@@ -203,13 +217,13 @@ async function eachSystem(
   systems: SystemSpec[],
   load: (send: Send, warmup: boolean) => Promise<LoadResult>,
   client: () => Agent,
-  beforeWarmup?: (sut: Child) => Promise<void>,
+  { beforeWarmup, round }: EachSystemOptions = {},
 ): Promise<void> {
   for (const spec of systems) {
     const { child, upstream } = await startSystem(bench, spec, latencyMs);
     const http = client();
     try {
-      await beforeWarmup?.(child);
+      await beforeWarmup?.(child, spec);
       const create = createSession(child.url, bench.tokens, http);
       const send: Send = async (n) => void (await create(n));
       if (bench.options.warmupS > 0) assertClean(`${scenario} ${systemLabel(spec)}`, await load(send, true));
@@ -217,7 +231,7 @@ async function eachSystem(
         child,
         upstream,
         () => load(send, false),
-        profilePath(bench, spec, scenario),
+        profilePath(bench, spec, round === undefined ? scenario : `${scenario}-round-${round}`),
       );
       bench.report({
         scenario,
@@ -226,6 +240,7 @@ async function eachSystem(
         ...(spec.store ? { store: spec.store } : {}),
         ...(spec.premintPoolSize ? { premintPoolSize: spec.premintPoolSize } : {}),
         upstreamLatencyMs: latencyMs,
+        ...(round === undefined ? {} : { round }),
         window,
       });
     } finally {
@@ -243,6 +258,7 @@ const brokers = (bench: Bench): SystemSpec[] =>
 const withBaselines = (bench: Bench): SystemSpec[] => [
   { kind: 'floor' },
   { kind: 'naive' },
+  { kind: 'stack' },
   ...brokers(bench),
 ];
 
@@ -259,17 +275,36 @@ export async function throughput(bench: Bench): Promise<void> {
   );
 }
 
+/**
+ * Open loop at 200/s with 40 ms upstream; each broker holds thousands of live sessions first. With
+ * BENCH_ROUNDS above 1 every system is measured that many times, in turns, so that a busy spell
+ * of the machine falls on all of them alike (the report takes medians).
+ */
 export async function latency(bench: Bench): Promise<void> {
-  const { ratePerS, upstreamLatencyMs } = settings.latency;
-  const { durationS, warmupS } = bench.options;
-  await eachSystem(
-    bench,
-    'latency',
-    upstreamLatencyMs,
-    withBaselines(bench),
-    (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
-    openClient,
-  );
+  const { ratePerS, upstreamLatencyMs, liveSessions: live } = settings.latency;
+  const { durationS, warmupS, rounds } = bench.options;
+  const holdLiveSessions = async (sut: Child, spec: SystemSpec) => {
+    if (spec.kind !== 'broker') return;
+    const added = await sut.call<number>('addLiveSessions', {
+      count: live,
+      from: 0,
+      concurrency: 64,
+      deadline: Date.now() + bench.options.populateBudgetS * 1000,
+    });
+    if (added < live)
+      throw new Error(`latency ${systemLabel(spec)}: only ${added} of ${live} live sessions added`);
+  };
+  for (let round = 1; round <= rounds; round++) {
+    await eachSystem(
+      bench,
+      'latency',
+      upstreamLatencyMs,
+      withBaselines(bench),
+      (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
+      openClient,
+      { beforeWarmup: holdLiveSessions, ...(rounds > 1 ? { round } : {}) },
+    );
+  }
 }
 
 export async function timeToSession(bench: Bench): Promise<void> {
@@ -286,7 +321,7 @@ export async function timeToSession(bench: Bench): Promise<void> {
     ],
     (send, warmup) => runOpenLoop(send, ratePerS, (warmup ? warmupS : durationS) * 1000),
     openClient,
-    async (sut) => void (await sut.call('premintReady')),
+    { beforeWarmup: async (sut) => void (await sut.call('premintReady')) },
   );
 }
 

@@ -6,6 +6,7 @@ import { clientSecretRequest } from '../src/upstreams/openai-minter';
 import { testProfiles } from '../test/fixtures/profiles';
 import { signToken, testJwtSecret } from '../test/fixtures/tokens';
 import type { BaselineParams } from './baseline-server';
+import type { StackParams } from './stack-server';
 
 /** The profile every scenario creates sessions for: OpenAI, the test suite's, shaped like a real one. */
 export const benchProfile = 'default';
@@ -13,9 +14,19 @@ export const benchProfile = 'default';
 /** What the broker reads as PROFILES_FILE. */
 export const profilesJson = JSON.stringify(testProfiles);
 
+/** The JWT claim that carries the caller's tenant (AUTH_TENANT_CLAIM); every bench token has one. */
+const tenantClaim = 'org_id';
+/** The bench's users belong to this many tenants, user n to tenant n mod this. */
+const tenants = 20;
+
+/** Far above what any run uses (minutes, or sessions per tenant), so that nothing is ever refused. */
+const neverRefused = '100000000';
+
 /**
- * The broker's environment, pointed at the fake upstreams: auth, limits, registry and info-level
- * logging all on, as in production, with limits far above what the bench sends.
+ * The broker's environment, pointed at the fake upstreams: auth with a tenant claim, rate limits,
+ * every minute budget and the tenant cap, registry and info-level logging all on, as in
+ * production, with limits far above what the bench sends: the budget check and the tenant count
+ * run in every reservation all the same.
  */
 export function brokerEnv(upstreamUrl: string, extra: Record<string, string> = {}): Record<string, string> {
   return {
@@ -28,6 +39,13 @@ export function brokerEnv(upstreamUrl: string, extra: Record<string, string> = {
     RATE_LIMIT_PER_MINUTE: '10000000',
     RATE_LIMIT_IP_PER_MINUTE: '10000000',
     MAX_SESSIONS_PER_USER: '1000000',
+    AUTH_TENANT_CLAIM: tenantClaim,
+    MAX_SESSIONS_PER_TENANT: neverRefused,
+    USER_DAILY_MINUTES: neverRefused,
+    USER_MONTHLY_MINUTES: neverRefused,
+    TENANT_DAILY_MINUTES: neverRefused,
+    TENANT_MONTHLY_MINUTES: neverRefused,
+    SERVICE_DAILY_MINUTES: neverRefused,
     SHUTDOWN_DRAIN_MS: '0',
     ...extra,
   };
@@ -40,6 +58,15 @@ function profileFor(upstreamUrl: string): Profile {
 
 /** The baselines send exactly the bodies the broker sends for the bench profile. */
 export function baselineParams(mode: BaselineParams['mode'], upstreamUrl: string): BaselineParams {
+  return { mode, ...upstreamBodies(upstreamUrl) };
+}
+
+/** The stack baseline checks the same tokens the broker does, with the same secret. */
+export function stackParams(upstreamUrl: string): StackParams {
+  return { ...upstreamBodies(upstreamUrl), jwtSecret: testJwtSecret };
+}
+
+function upstreamBodies(upstreamUrl: string) {
   const profile = profileFor(upstreamUrl);
   if (profile.engine.type !== 'openai-realtime') throw new Error('the bench profile must use OpenAI');
   const { conversation_engine: _engine, ...createBody } = avaturnCreateRequest(profile, {
@@ -47,7 +74,6 @@ export function baselineParams(mode: BaselineParams['mode'], upstreamUrl: string
     client_secret: '',
   });
   return {
-    mode,
     upstreamUrl,
     keys: { openai: defaultSimKeys.openai, avaturn: defaultSimKeys.avaturn },
     mintBody: clientSecretRequest(profile.engine),
@@ -56,10 +82,12 @@ export function baselineParams(mode: BaselineParams['mode'], upstreamUrl: string
   };
 }
 
-/** `Bearer` headers for `count` distinct users, valid for the whole run. */
+/** `Bearer` headers for `count` distinct users, each with a tenant, valid for the whole run. */
 export async function signUserTokens(count: number): Promise<string[]> {
   const tokens: string[] = [];
   for (let i = 0; i < count; i++)
-    tokens.push(`Bearer ${await signToken({ sub: `bench-user-${i}` }, testJwtSecret, '1h')}`);
+    tokens.push(
+      `Bearer ${await signToken({ sub: `bench-user-${i}`, [tenantClaim]: `bench-tenant-${i % tenants}` }, testJwtSecret, '1h')}`,
+    );
   return tokens;
 }

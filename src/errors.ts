@@ -55,7 +55,7 @@ export const problemCatalog = {
   'idempotency-key-reused': {
     status: 422,
     title: 'Idempotency-Key reused with a different body',
-    when: 'the same key with a different body',
+    when: 'the same key with a different body; or the answer kept under the key was damaged in the store and cannot be read (use a new key)',
   },
   'rate-limited': {
     status: 429,

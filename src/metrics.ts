@@ -156,6 +156,11 @@ export function createMetrics(sources: MetricSources) {
         this.inc(dropped);
       },
     }),
+    storeDataLoss: new Counter({
+      name: 'avaturn_broker_store_data_loss_total',
+      help: 'Times this replica found that the store had lost its data (its epoch marker changed: a Redis restarted without persistence, a failover that dropped writes); each is followed by re-registering the sessions this replica remembers.',
+      registers,
+    }),
     jwksFetches: new Counter({
       name: 'avaturn_broker_jwks_fetches_total',
       help: 'Fetches of the identity provider’s key set, by outcome.',

@@ -127,6 +127,10 @@ export const ENV_DOCS = {
     default: 'none (in-process store)',
     required: 'for more than one replica',
   },
+  REDIS_KEY_PREFIX: {
+    meaning:
+      'prefix of every key (every key also carries one hash tag, so all scripts work on a Cluster); without `{` or `}`',
+  },
   REDIS_CLUSTER_NODES: {
     meaning:
       'comma-separated `host:port` seeds of a Redis Cluster; scheme (TLS), user and password from `REDIS_URL` when set (see docs/redis-production.md)',

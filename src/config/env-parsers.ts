@@ -20,6 +20,16 @@ export const orRequired =
 
 export const text = z.string({ error: orRequired('a string') }).min(1, { error: 'must not be empty' });
 
+/**
+ * Why a Redis key prefix cannot be used, or undefined when it can. The store wraps it in one hash
+ * tag, `{<prefix>}`, so that every key lands in one slot (standalone, Sentinel and Cluster alike).
+ */
+export function redisKeyPrefixProblem(prefix: string): string | undefined {
+  if (prefix === '') return 'must not be empty (an empty hash tag would spread the keys over slots)';
+  if (/[{}]/.test(prefix)) return 'must not contain { or } (the broker wraps it in a hash tag of its own)';
+  return undefined;
+}
+
 export function integer([min, max = Number.MAX_SAFE_INTEGER]: Range) {
   const error = `must be an integer ${max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`}`;
   return { error, schema: z.number({ error }).int({ error }).min(min, { error }).max(max, { error }) };

@@ -13,6 +13,7 @@ import {
   integerVar,
   timeZone,
   RANGES,
+  redisKeyPrefixProblem,
   trustProxy,
   webhookSecret,
 } from './env-parsers';
@@ -103,6 +104,12 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: integerVar([1], 10),
   RATE_LIMIT_IP_PER_MINUTE: integerVar([1], 60),
   ...redisEnvSchema,
+  REDIS_KEY_PREFIX: z
+    .string()
+    .refine((s) => redisKeyPrefixProblem(s) === undefined, {
+      error: (issue) => redisKeyPrefixProblem(String(issue.input)),
+    })
+    .default('avaturn-broker:'),
   UPSTREAM_TIMEOUT_MS: integerVar([1], 5000),
   SESSION_CREATE_DEADLINE_MS: integerVar([1], 10000),
   SHUTDOWN_DRAIN_MS: integerVar([0], 5000),
@@ -226,6 +233,7 @@ export function loadConfig(env: Record<string, string | undefined>, options: Loa
       sessionCreateDeadlineMs: env_.SESSION_CREATE_DEADLINE_MS,
       shutdownDrainMs: env_.SHUTDOWN_DRAIN_MS,
     },
+    redisKeyPrefix: env_.REDIS_KEY_PREFIX,
     outboxMaxJobs: env_.EVENTS_OUTBOX_MAX_JOBS,
     budgets: {
       userDailyMinutes: env_.USER_DAILY_MINUTES,

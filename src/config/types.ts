@@ -76,6 +76,8 @@ export interface Config {
   };
   /** How to reach the Redis store; absent: the in-process store. */
   redis?: RedisConnection;
+  /** Names the broker's Redis keys (each in one hash tag), so that brokers can share one Redis. */
+  redisKeyPrefix: string;
   timeouts: { upstreamMs: number; sessionCreateDeadlineMs: number; shutdownDrainMs: number };
   metricsToken?: string;
   /** Enables the /admin routes. */

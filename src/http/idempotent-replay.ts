@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { AppError } from '../errors';
 import type { IdempotencyStore } from '../store/ports';
+import { sealedScope, type SealedScope } from './sealed-replay';
 
 export const idempotencyKeyPattern = /^[\x20-\x7E]{1,255}$/;
 /** Completed keys are kept this long (the contract's minimum). */
@@ -47,28 +48,37 @@ export type IdempotentReplay = (
   produce: () => Promise<StoredResponse>,
 ) => Promise<IdempotentOutcome>;
 
+/**
+ * The store files every entry under this name and the entry's sealed id (see sealed-replay.ts), so
+ * its key names hold neither a user nor an Idempotency-Key.
+ */
+const sealedEntries = 'sealed';
+
 /** The replay bound to its store; a first attempt holds its key for at most `pendingTtlMs`. */
 export function createIdempotentReplay(store: IdempotencyStore, pendingTtlMs: number): IdempotentReplay {
-  return (scope, produce) => runIdempotent(store, { ...scope, pendingTtlMs }, produce);
+  return (scope, produce) =>
+    runIdempotent(store, sealedScope(scope.userId, scope.key), scope.fingerprint, pendingTtlMs, produce);
 }
 
 async function runIdempotent(
   store: IdempotencyStore,
-  scope: IdempotencyScope & { pendingTtlMs: number },
+  sealed: SealedScope,
+  fingerprint: string,
+  pendingTtlMs: number,
   produce: () => Promise<StoredResponse>,
 ): Promise<IdempotentOutcome> {
   const attemptId = randomUUID();
+  const entryId = sealed.entryId;
   const begun = await store.idempotencyBegin(
-    scope.userId,
-    scope.key,
-    scope.fingerprint,
-    scope.pendingTtlMs,
+    sealedEntries,
+    entryId,
+    sealed.fingerprint(fingerprint),
+    pendingTtlMs,
     attemptId,
   );
   switch (begun.state) {
     case 'completed':
-      // Only this function completes keys, always with a StoredResponse.
-      return { replayed: true, response: begun.response as StoredResponse };
+      return { replayed: true, response: openResponse(sealed, begun.response) };
     case 'in-progress':
       throw new AppError('idempotency-in-progress', 'A request with this Idempotency-Key is still running.', {
         retryAfterSeconds: 1,
@@ -85,11 +95,29 @@ async function runIdempotent(
   try {
     response = await produce();
   } catch (err) {
-    await store.idempotencyAbandon(scope.userId, scope.key, attemptId).catch(() => undefined);
+    await store.idempotencyAbandon(sealedEntries, entryId, attemptId).catch(() => undefined);
     throw err;
   }
   // The session exists and is registered: a store hiccup here must not cost the caller their answer.
   // The pending key then lapses and a later retry starts afresh.
-  await store.idempotencyComplete(scope.userId, scope.key, response, idempotencyTtlMs).catch(() => undefined);
+  await store
+    .idempotencyComplete(sealedEntries, entryId, sealed.seal(response), idempotencyTtlMs)
+    .catch(() => undefined);
   return { replayed: false, response };
+}
+
+/**
+ * Only this module completes entries, always with a sealed StoredResponse: one that does not open
+ * was altered or damaged in the store, and its client is told to use a new key.
+ */
+function openResponse(sealed: SealedScope, stored: unknown): StoredResponse {
+  try {
+    return sealed.open(stored) as StoredResponse;
+  } catch (cause) {
+    throw new AppError(
+      'idempotency-key-reused',
+      'The answer kept for this Idempotency-Key cannot be read; send the request with a new key.',
+      { cause },
+    );
+  }
 }

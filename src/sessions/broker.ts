@@ -12,6 +12,7 @@ import { createBudgets, type Budgets } from './budgets';
 import { createLifecycleEvents } from './lifecycle-events';
 import { createOutboxWatch } from './outbox-watch';
 import { createQueueWorker, type QueueWorker, type QueueWorkerOptions } from './queue-worker';
+import { createSessionRecovery, type SessionRecovery, type SessionRecoveryDeps } from './session-recovery';
 import { createSessionService, type SessionService } from './session-service';
 import { createTerminations, type Terminations } from './terminations';
 
@@ -26,11 +27,16 @@ export interface BrokerDeps {
   queue?: Partial<QueueWorkerOptions>;
   /** Pauses of the in-process fallback that ends sessions while the store is unreachable. */
   fallbackDelaysMs?: number[];
+  recovery?: Pick<SessionRecoveryDeps, 'checkIntervalMs' | 'maxRemembered'>;
 }
 
 export interface Broker {
-  /** The store as every part uses it: guarded (retried, and 503 `not-ready` when unreachable). */
+  /**
+   * The store as every part uses it: guarded (retried, and 503 `not-ready` when unreachable), and
+   * watched for a loss of its data (see session-recovery.ts).
+   */
   store: SessionStore;
+  recovery: SessionRecovery;
   service: SessionService;
   /** Minute budgets, limit overrides and the usage report. */
   budgets: Budgets;
@@ -58,15 +64,17 @@ export interface Broker {
 export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
   const logger = deps.logger ?? createLogger(config.logLevel);
   const clock = deps.clock ?? Date.now;
-  const store = guardStore(deps.store ?? createStore(config, clock));
+  const guarded = guardStore(deps.store ?? createStore(config, clock));
   const metrics = createMetrics({
-    liveSessions: () => store.countAll(),
-    queueDepth: () => store.queueDepth(),
-    outboxDropped: () => store.outboxDropped(),
+    liveSessions: () => guarded.countAll(),
+    queueDepth: () => guarded.queueDepth(),
+    outboxDropped: () => guarded.outboxDropped(),
     circuitStates: () =>
       Object.fromEntries(Object.entries(upstreams.circuits).map(([name, circuit]) => [name, circuit.state])),
     modelShutdowns: () => upstreams.modelLifecycle?.shutdownTimestamps() ?? {},
   });
+  const recovery = createSessionRecovery({ store: guarded, metrics, logger, clock, ...deps.recovery });
+  const store = recovery.track(guarded);
   const upstreams = createUpstreams(
     config,
     { logger, clock },
@@ -144,14 +152,17 @@ export function createBroker(config: Config, deps: BrokerDeps = {}): Broker {
     worker,
     logger,
     premint,
+    recovery,
     modelLifecycle: upstreams.modelLifecycle,
     start() {
+      recovery.start();
       worker.start();
       if (upstreams.deliverWebhook !== undefined) outboxWatch.start();
       void warnAboutEviction(store, logger);
     },
     async close(budgetMs = 5_000) {
       await premint?.close();
+      recovery.stop();
       outboxWatch.stop();
       await worker.stop();
       let timer: NodeJS.Timeout | undefined;

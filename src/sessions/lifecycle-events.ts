@@ -171,7 +171,7 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
         {
           id: event.id,
           topic: 'event',
-          partition: 'session' in event ? `events:${event.session.sessionId}` : `events:${event.id}`,
+          partition: partitionOf(event),
           payload: event,
           dueAt: event.at,
           dropAt: event.at + eventRetentionMs,
@@ -182,6 +182,13 @@ export function createLifecycleEvents(options: LifecycleEventsOptions) {
       options.logger.info({ event: event.type, ...eventData(event) }, event.type);
     },
   };
+}
+
+/** One session's events arrive in order, and so do one budget window's (warning before exhausted). */
+function partitionOf(event: LifecycleEvent): string {
+  if ('session' in event) return `events:${event.session.sessionId}`;
+  const { scope, window, label, id } = event.budget;
+  return `events:budget:${scope}:${window}:${label}:${id}`;
 }
 
 /** What a failed delivery's log line tells: the event and how it failed, never the URL or a body. */

@@ -121,11 +121,17 @@ export function createSessionService(deps: SessionServiceDeps) {
       budget: deps.budgets.request(profile, started),
     });
     const releaseSlot = () =>
-      reserving
-        .then(() => store.release(reservationId))
-        .catch((err: unknown) =>
-          logger.warn({ err }, 'could not release a reservation; it lapses by itself'),
-        );
+      reserving.then(
+        () =>
+          store
+            .release(reservationId)
+            .catch((err: unknown) =>
+              logger.warn({ err }, 'could not release a reservation; it lapses by itself'),
+            ),
+        // A reserve that failed was answered with its own error (and logged with the request); what
+        // it may have taken lapses by itself.
+        () => undefined,
+      );
     const reserved = await untilAborted(reserving, deadline).catch((err: unknown) => {
       void releaseSlot();
       throw err;

@@ -11,5 +11,11 @@ export function createStore(config: Config, clock: () => number): SessionStore {
         outboxMaxJobs: config.outboxMaxJobs,
         usageRetentionDays: config.budgets.usageRetentionDays,
       })
-    : createRedisStore({ connection: config.redis, clock, outboxMaxJobs: config.outboxMaxJobs });
+    : createRedisStore({
+        connection: config.redis,
+        keyPrefix: config.redisKeyPrefix,
+        clock,
+        outboxMaxJobs: config.outboxMaxJobs,
+        usageRetentionDays: config.budgets.usageRetentionDays,
+      });
 }

@@ -71,6 +71,11 @@ export type ReserveResult =
       victims: SessionRecord[];
       /** Present when the request had a budget. */
       grant?: Grant;
+      /**
+       * The store's data-loss marker as this reservation found it (absent when none is set; see
+       * StoreEpoch), read in the same step so that checking it costs no extra round trip.
+       */
+      epoch?: string;
     }
   | { ok: false; reason: 'user-cap' | 'global-cap' | 'tenant-cap' }
   | {
@@ -229,7 +234,11 @@ export interface JobQueue {
 /** Undelivered events a store keeps unless told otherwise (EVENTS_OUTBOX_MAX_JOBS). */
 export const defaultOutboxMaxJobs = 100_000;
 
-/** Idempotency keys and the answers stored under them: the HTTP layer's replay. */
+/**
+ * Idempotency keys and the answers stored under them: the HTTP layer's replay. `userId` and `key`
+ * name an entry and are opaque to the store (the HTTP layer passes a keyed hash of the user and the
+ * Idempotency-Key, and a sealed answer: see http/sealed-replay.ts).
+ */
 export interface IdempotencyStore {
   idempotencyBegin(
     userId: string,
@@ -276,11 +285,27 @@ export interface StoreHealth {
 }
 
 /**
+ * A marker of the backend's data, for noticing that it lost what it held (a Redis restarted without
+ * persistence, a failover that dropped writes): it changes only when the backend lost it.
+ */
+export interface StoreEpoch {
+  /** The backend's marker; `candidate` becomes it (and is returned) when the backend holds none. */
+  epochMarker(candidate: string): Promise<string>;
+}
+
+/**
  * Everything that must hold across requests and across replicas, as one backend: the session
  * registry, the concurrency slots, the idempotency keys, the rate counters and the durable queue.
  */
 export interface SessionStore
-  extends SessionRegistry, JobQueue, IdempotencyStore, BudgetLedger, RateLimitStores, StoreHealth {
+  extends
+    SessionRegistry,
+    JobQueue,
+    IdempotencyStore,
+    BudgetLedger,
+    RateLimitStores,
+    StoreHealth,
+    StoreEpoch {
   close(): Promise<void>;
 }
 

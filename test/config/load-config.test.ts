@@ -48,6 +48,7 @@ describe('loadConfig', () => {
         },
         limits: {
           maxSessionsPerUser: 1,
+          maxSessionsPerTenant: 0,
           sessionLimitPolicy: 'replace-oldest',
           maxSessionsTotal: 0,
           rateLimitPerMinute: 10,
@@ -55,6 +56,16 @@ describe('loadConfig', () => {
         },
         timeouts: { upstreamMs: 5000, sessionCreateDeadlineMs: 10000, shutdownDrainMs: 5000 },
         bodyLimitBytes: 4096,
+        budgets: {
+          userDailyMinutes: 0,
+          userMonthlyMinutes: 0,
+          tenantDailyMinutes: 0,
+          tenantMonthlyMinutes: 0,
+          serviceDailyMinutes: 0,
+          timeZone: 'UTC',
+          usageRetentionDays: 400,
+        },
+        redisKeyPrefix: 'avaturn-broker:',
         outboxMaxJobs: 100_000,
         premintPoolSize: 0,
       });
@@ -102,6 +113,7 @@ describe('loadConfig', () => {
         RATE_LIMIT_PER_MINUTE: '5',
         RATE_LIMIT_IP_PER_MINUTE: '50',
         REDIS_URL: 'rediss://user:pw@redis.example:6380/0',
+        REDIS_KEY_PREFIX: 'staging:',
         UPSTREAM_TIMEOUT_MS: '2000',
         SESSION_CREATE_DEADLINE_MS: '8000',
         SHUTDOWN_DRAIN_MS: '0',
@@ -128,6 +140,7 @@ describe('loadConfig', () => {
           rateLimitIpPerMinute: 50,
         },
         redis: { mode: 'standalone', url: 'rediss://user:pw@redis.example:6380/0' },
+        redisKeyPrefix: 'staging:',
         timeouts: { upstreamMs: 2000, sessionCreateDeadlineMs: 8000, shutdownDrainMs: 0 },
         metricsToken: METRICS,
         premintPoolSize: 8,
@@ -243,6 +256,19 @@ describe('loadConfig', () => {
         mode: 'standalone',
         url: 'redis://127.0.0.1:6379',
       });
+    });
+  });
+
+  describe('REDIS_KEY_PREFIX', () => {
+    it.each([
+      ['{avaturn}:', 'must not contain { or } (the broker wraps it in a hash tag of its own)'],
+      ['a}b', 'must not contain { or } (the broker wraps it in a hash tag of its own)'],
+    ])('refuses %j: every key carries the prefix as its one hash tag', (value, problem) => {
+      expect(problemsOf({ ...minimal, REDIS_KEY_PREFIX: value })).toEqual([`REDIS_KEY_PREFIX: ${problem}`]);
+    });
+
+    it('is avaturn-broker: when empty, like every variable set to nothing', () => {
+      expect(loadConfig({ ...minimal, REDIS_KEY_PREFIX: '' }).redisKeyPrefix).toBe('avaturn-broker:');
     });
   });
 

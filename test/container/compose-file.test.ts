@@ -14,6 +14,7 @@ interface Service {
   profiles?: string[];
   command?: string[];
   ports?: string[];
+  volumes?: string[];
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition?: string; restart?: boolean }>;
   healthcheck?: { test?: string[]; start_interval?: string };
@@ -81,6 +82,19 @@ describe('docker-compose.yml', () => {
     );
     expect(hostPorts.length).toBeGreaterThan(0);
     expect(hostPorts.filter((port) => forbiddenHostPorts.includes(port))).toEqual([]);
+  });
+
+  it('runs Redis with persistence: an append-only file fsynced every second, in a volume, and noeviction', () => {
+    const command = compose.services.redis?.command ?? [];
+    const option = (name: string) => command[command.indexOf(name) + 1];
+    expect(command[0]).toBe('redis-server');
+    expect([option('--appendonly'), option('--appendfsync'), option('--maxmemory-policy')]).toEqual([
+      'yes',
+      'everysec',
+      'noeviction',
+    ]);
+    expect(compose.services.redis?.volumes).toEqual(['redis-data:/data']);
+    expect(compose.volumes).toHaveProperty('redis-data');
   });
 
   it('runs every other service from the one image built from the Dockerfile, read-only and without capabilities', () => {

@@ -12,7 +12,10 @@ import { eventually } from './waiting';
 export interface RedisCluster {
   connection: RedisConnection & { mode: 'cluster' };
   env: Record<string, string>;
-  nodes: RedisProcess[];
+  /** Every node's address, for an ioredis `Cluster`. */
+  nodes: { host: string; port: number }[];
+  /** The node processes, masters and replicas. */
+  processes: RedisProcess[];
   /** A cluster client for looking inside. */
   admin: Cluster;
   /** The node process serving `slot` as master, and one of its replicas. */
@@ -71,7 +74,8 @@ export async function startRedisCluster({ nodeTimeoutMs = 1_000 } = {}): Promise
   return {
     connection: { mode: 'cluster', nodes: seeds },
     env: { REDIS_CLUSTER_NODES: seeds.map((s) => `${s.host}:${s.port}`).join(',') },
-    nodes,
+    nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.port })),
+    processes: nodes,
     admin,
     async shardOf(slot) {
       const byPort = new Map(nodes.map((node) => [node.port, node]));

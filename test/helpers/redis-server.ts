@@ -79,9 +79,15 @@ export function noPersistence(port: number): string[] {
   return ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
 }
 
-/** Starts Debian's `redis-server` with `args` added to a no-persistence configuration. */
-export async function startRedisServer(args: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
+/**
+ * Starts Debian's `redis-server` with `args` added to a no-persistence configuration; on `port`
+ * when given (a restart in place of a server the test killed), else on a free one.
+ */
+export async function startRedisServer(
+  args: string[] = [],
+  options: { port?: number } = {},
+): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
   const server = await spawnRedis([...noPersistence(port), ...args], port);
   return {
     url: `redis://127.0.0.1:${port}`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from '@jest/globals';
 import { Redis } from 'ioredis';
+import { keyTag } from '../../src/store/redis/redis-keys';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { buildTestApp, type TestApp, type TestAppOptions } from './build-test-app';
 import { redisDeployment, redisModes, redisUrl } from './redis-deployment';
@@ -75,7 +76,7 @@ export async function buildWorld(
       await t.close();
       await proxy.close();
       const admin = new Redis(redisUrl);
-      const keys = await admin.keys(`${keyPrefix}*`);
+      const keys = await admin.keys(`${keyTag(keyPrefix)}*`);
       if (keys.length > 0) await admin.del(...keys);
       await admin.quit();
     },

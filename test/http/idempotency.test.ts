@@ -1,8 +1,15 @@
-import { expectProblem, useTestApp } from '../helpers/build-test-app';
+import { expectProblem, type TestApp } from '../helpers/build-test-app';
 import { sleep } from '../helpers/waiting';
+import { buildWorld, storeKinds, type World } from '../helpers/world';
 
-describe('POST /session with an Idempotency-Key', () => {
-  const t = useTestApp({ env: { MAX_SESSIONS_PER_USER: '5' } });
+describe.each(storeKinds)('POST /session with an Idempotency-Key (%s store)', (kind) => {
+  let world: World;
+  let t: TestApp;
+  beforeEach(async () => {
+    world = await buildWorld(kind, { env: { MAX_SESSIONS_PER_USER: '5' } });
+    t = world.t;
+  });
+  afterEach(() => world.dispose());
 
   const post = async (user: string, key: string | undefined, body: object = {}) => {
     const req = t.http.post('/session').set('Authorization', await t.bearer(user));

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { keyTag } from '../../src/store/redis/redis-keys';
 import { signToken } from '../fixtures/tokens';
 import { expectProblem } from '../helpers/build-test-app';
 import { buildWorld, redisUrl, storeKinds, type World } from '../helpers/world';
@@ -57,7 +58,7 @@ describe('a Redis script that fails', () => {
     const user = `user-${randomUUID()}`;
     // A key of the wrong type makes the reserve script fail inside Redis (WRONGTYPE).
     const admin = new Redis(redisUrl);
-    await admin.set(`${keyPrefix}user-sessions:${user}`, 'not a sorted set');
+    await admin.set(`${keyTag(keyPrefix!)}user-sessions`, 'not a sorted set');
     await admin.quit();
 
     const res = await t.http

@@ -48,14 +48,18 @@ describe('settlement under store faults (redis store)', () => {
 
     const id = await started(dying.t, 'alice');
     clock.advance(40_000);
-    // Avaturn answers the DELETE late; meanwhile the replica loses its store for good.
-    dying.sim.inject({ route: 'avaturn.terminate', latencyMs: 300 });
+    // Avaturn ends the session; the replica's settlement never reaches Redis, and the replica is
+    // gone for good from then on (its store stays cut).
+    dying.proxy!.faultNext({ match: settlementCommand, action: 'cut' });
+    const cutting = (async () => {
+      while (dying.proxy!.fired === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+      await dying.proxy!.cut();
+    })();
     const ending = dying.t.http.delete(`/session/${id}`).set('Authorization', await dying.t.bearer('alice'));
-    await eventually(() =>
-      expect(dying.sim.ledger().sessions.find((s) => s.sessionId === id)?.state).toBe('ended'),
-    );
-    await dying.proxy!.cut();
-    expect((await ending).status).toBe(503);
+    const answer = await ending;
+    await cutting;
+    expect(dying.sim.ledger().sessions.find((s) => s.sessionId === id)?.state).toBe('ended');
+    expect(answer.status).toBe(503);
 
     // The other replica's queue finds the termination, Avaturn says it is gone, and the session is
     // charged to when its end was asked for, not to when the survivor got to it.

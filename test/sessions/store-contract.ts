@@ -432,6 +432,13 @@ export function describeStoreContract(name: string, makeWorld: MakeStoreWorld): 
       });
     });
 
+    it('keeps the first epoch marker: every later candidate, from any replica, gets it back', async () => {
+      expect(await store.epochMarker('first')).toBe('first');
+      expect(await peer.epochMarker('second')).toBe('first');
+      advance(24 * 60 * minute);
+      expect(await store.epochMarker('third')).toBe('first');
+    });
+
     describeIdempotencyContract(() => ({ store, peer, advance }));
     describeQueueContract(() => ({ store, peer, advance, now: () => time }));
   });

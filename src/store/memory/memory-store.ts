@@ -35,9 +35,10 @@ interface Reservation {
 }
 
 /** What a reservation answers, the first time and every repeat. */
-function granted(reservation: Reservation): ReserveResult {
+function granted(reservation: Reservation, epoch: string | undefined): ReserveResult {
   const result: ReserveResult = { ok: true, victims: structuredClone(reservation.victims) };
   if (reservation.grant !== undefined) result.grant = structuredClone(reservation.grant);
+  if (epoch !== undefined) result.epoch = epoch;
   return result;
 }
 
@@ -89,6 +90,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   const budgets = createMemoryBudgets(options.usageRetentionDays ?? 400);
 
   const idemKey = (userId: string, key: string) => JSON.stringify([userId, key]);
+  /** This process's memory cannot lose its data: the first marker stays. */
+  let epoch: string | undefined;
 
   function addPending(reservation: Pick<Reservation, 'userId' | 'tenantId'>, delta: number): void {
     count(pendingByUser, reservation.userId, delta);
@@ -173,7 +176,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const existing = reservations.get(req.reservationId);
       if (existing) {
         if (existing.userId !== req.userId) throw new Error('reservation id reused for another user');
-        return granted(existing);
+        return granted(existing, epoch);
       }
       const own = userSessions(req.userId).sort(endingFirst(isEnding));
       const userCount = own.length + (pendingByUser.get(req.userId) ?? 0);
@@ -211,7 +214,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       reservations.set(req.reservationId, reservation);
       lapses.reservation.push(lapse, req.reservationId);
       addPending(reservation, 1);
-      return granted(reservation);
+      return granted(reservation, epoch);
     },
 
     async commit(reservationId, record, outbox = []) {
@@ -352,6 +355,11 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       const id = idemKey(userId, key);
       const entry = idempotency.get(id);
       if (entry?.state === 'pending' && entry.attemptId === attemptId) idempotency.delete(id);
+    },
+
+    async epochMarker(candidate) {
+      epoch ??= candidate;
+      return epoch;
     },
 
     async limitOverrides(subject) {

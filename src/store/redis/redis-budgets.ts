@@ -1,79 +1,65 @@
-import type { RedisClient } from './redis-connection';
+import type { Cluster, Redis } from 'ioredis';
 import {
   byUse,
   LIMIT_FIELDS,
   meterName,
   type LimitOverrides,
-  type LimitsPatch,
   type LimitSubject,
   type MeterRef,
   type UsageGroup,
   type UsageRow,
 } from '../budgets';
+import type { storeKeys } from './redis-keys';
+
+const USAGE_GROUPS: UsageGroup[] = ['user', 'tenant', 'profile', 'day'];
 
 /**
- * The budget keys that plain commands read and write (the scripts hold and settle; see
- * redis-lua.ts): `limits:<scope>:<id>` (hash of overrides, kept until cleared),
- * `meter:<meter>` (hash: used, held seconds) and `usage:<day>:<group>` / `usage-n:<day>:<group>`
- * (hashes key -> seconds / sessions).
+ * A day's ledger keys (without the tag), in the order the settlement takes them: seconds then
+ * sessions, per user, tenant, profile and the day itself (see settle in redis-budget-lua.ts).
  */
-export const budgetKeys = {
-  limits: (s: LimitSubject) => `limits:${s.scope}:${s.id}`,
-  meter: (m: MeterRef) => `meter:${meterName(m)}`,
-  meterHolds: (m: MeterRef) => `meter-holds:${meterName(m)}`,
-  usageSeconds: (day: string, group: UsageGroup) => `usage:${day}:${group}`,
-  usageSessions: (day: string, group: UsageGroup) => `usage-n:${day}:${group}`,
-};
+export function ledgerKeys(day: string): string[] {
+  return USAGE_GROUPS.flatMap((group) => [`usage:${day}:${group}`, `usage-n:${day}:${group}`]);
+}
 
-export function parseOverrides(flat: Record<string, string>): LimitOverrides {
+export function parseOverrides(raw: Record<string, unknown>): LimitOverrides {
   const overrides: LimitOverrides = {};
-  for (const field of LIMIT_FIELDS) if (flat[field] !== undefined) overrides[field] = Number(flat[field]);
+  for (const field of LIMIT_FIELDS) {
+    const value = raw[field];
+    if (value !== undefined && value !== null && value !== '') overrides[field] = Number(value);
+  }
   return overrides;
 }
 
-/** The ledger's plain-command side, over one client and the store's key function. */
-export function redisBudgetReads(client: RedisClient, key: (name: string) => string) {
+/**
+ * The ledger's reads: plain commands on the keys the scripts write (redis-budget-lua.ts), over one
+ * client. `key` names a fixed key, `tagged` tags any other name.
+ */
+export function redisBudgetReads(
+  client: Redis | Cluster,
+  key: (name: keyof typeof storeKeys) => string,
+  tagged: (name: string) => string,
+) {
   return {
     async limitOverrides(subject: LimitSubject): Promise<LimitOverrides> {
-      return parseOverrides(await client.hgetall(key(budgetKeys.limits(subject))));
-    },
-
-    async setLimitOverrides(subject: LimitSubject, patch: LimitsPatch): Promise<LimitOverrides> {
-      const name = key(budgetKeys.limits(subject));
-      const set = Object.entries(patch).filter(([, v]) => v !== null && v !== undefined) as [
-        string,
-        number,
-      ][];
-      const cleared = Object.entries(patch)
-        .filter(([, v]) => v === null)
-        .map(([field]) => field);
-      const tx = client.multi();
-      if (set.length > 0) tx.hset(name, Object.fromEntries(set));
-      if (cleared.length > 0) tx.hdel(name, ...cleared);
-      tx.hgetall(name);
-      const replies = (await tx.exec()) ?? [];
-      const last = replies[replies.length - 1];
-      if (last === undefined || last[0] !== null) throw last?.[0] ?? new Error('Redis transaction aborted');
-      return parseOverrides(last[1] as Record<string, string>);
+      const json = await client.hget(key('limits'), `${subject.scope}:${subject.id}`);
+      return json === null ? {} : parseOverrides(JSON.parse(json) as Record<string, unknown>);
     },
 
     async meterUse(meters: MeterRef[]): Promise<number[]> {
       if (meters.length === 0) return [];
-      const pipeline = client.pipeline();
-      for (const m of meters) pipeline.hmget(key(budgetKeys.meter(m)), 'used', 'held');
-      const replies = (await pipeline.exec()) ?? [];
-      return replies.map(([err, reply]) => {
-        if (err) throw err;
-        const [used, held] = reply as (string | null)[];
-        return Number(used ?? 0) + Number(held ?? 0);
-      });
+      const names = meters.map(meterName);
+      const [used, held] = await Promise.all([
+        client.hmget(key('meterUsed'), ...names),
+        client.hmget(key('meterHeld'), ...names),
+      ]);
+      return names.map((_, i) => Number(used[i] ?? 0) + Number(held[i] ?? 0));
     },
 
     async usage(days: string[], groupBy: UsageGroup): Promise<UsageRow[]> {
       const pipeline = client.pipeline();
       for (const day of days) {
-        pipeline.hgetall(key(budgetKeys.usageSeconds(day, groupBy)));
-        pipeline.hgetall(key(budgetKeys.usageSessions(day, groupBy)));
+        pipeline.hgetall(tagged(`usage:${day}:${groupBy}`));
+        pipeline.hgetall(tagged(`usage-n:${day}:${groupBy}`));
       }
       const replies = (await pipeline.exec()) ?? [];
       const totals = new Map<string, UsageRow>();

@@ -1,6 +1,7 @@
-import type { ScriptDefinition } from './redis-registry-scripts';
+import { script as defineScript } from './redis-keys';
 
-const script = (lua: string): ScriptDefinition => ({ numberOfKeys: 1, lua });
+/** The idempotency key is the caller's: KEYS[1], named per user and key in redis-store.ts. */
+const script = (lua: string) => defineScript(lua, 1);
 
 /**
  * KEYS: idempotency key. ARGV: now, fingerprint, pendingTtlMs, attemptId.

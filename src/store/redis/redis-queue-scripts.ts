@@ -1,66 +1,68 @@
-import { ackJob, dueKey, enqueueOutbox } from './redis-lua';
-import type { ScriptDefinition } from './redis-registry-scripts';
+import { script } from './redis-keys';
+import { ackJob, dropLapsedEvents, dueKey, enqueueOutbox, partitionHead } from './redis-lua';
 
-const script = (lua: string): ScriptDefinition => ({ numberOfKeys: 0, lua });
-
-/** ARGV: prefix, the event cap, then id, topic, partition, payload JSON, dropAt, dueAt. */
+/** ARGV: now, the event cap, then id, topic, partition, payload JSON, dropAt, dueAt per job. */
 const enqueue = script(`${enqueueOutbox}
-enqueueOutbox(ARGV[1], 2)
+enqueueOutbox(2, tonumber(ARGV[1]))
 return 1
 `);
 
 /**
- * ARGV: prefix, now, limit, leaseMs, then the topics to claim, in order. Leases up to `limit` due
+ * ARGV: now, limit, leaseMs, then the topics to claim, in order. Leases up to `limit` due
  * partitions and returns their head jobs, flattened: id, topic, partition, payload, dropAt, attempts
  * for each. Each topic's due set is read on its own, so the first topics are served first.
  */
-const claim = script(`${dueKey}
-local P, now, limit, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+const claim = script(`${dueKey}${partitionHead}${dropLapsedEvents}
+local now, limit, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+dropLapsedEvents(now, 20)
 local out = {}
 local claimed = 0
-for t = 5, #ARGV do
-  local due = dueKey(P, ARGV[t])
+for t = 4, #ARGV do
+  local topic = ARGV[t]
   if claimed >= limit then break end
-  for _, partition in ipairs(redis.call('ZRANGEBYSCORE', due, '-inf', now, 'LIMIT', 0, limit - claimed)) do
-    local list = P .. 'q:jobs:' .. partition
-    local id = redis.call('LINDEX', list, 0)
-    local job = id and redis.call('HMGET', P .. 'q:job:' .. id, 'topic', 'partition', 'payload', 'dropAt', 'attempts')
+  for _, partition in ipairs(redis.call('ZRANGEBYSCORE', dueKey(topic), '-inf', now, 'LIMIT', 0, limit - claimed)) do
+    local id, member = partitionHead(partition)
+    local header = id and redis.call('HGET', K.jobs, id)
     if not id then
-      redis.call('ZREM', due, partition)
-    elseif not job[1] then
-      -- A job id whose job is gone (an event past its key's TTL): skip it, and the partition's next
-      -- job is due at once.
-      redis.call('LPOP', list)
-      if redis.call('ZREM', P .. 'q:events', id) == 1 then redis.call('HINCRBY', P .. 'q:depth', 'event', -1) end
-      if redis.call('LLEN', list) == 0 then redis.call('ZREM', due, partition) end
-    elseif job[1] ~= ARGV[t] then
-      -- Queued before events had a due set of their own: move it there, due at once.
-      redis.call('ZREM', due, partition)
-      redis.call('ZADD', dueKey(P, job[1]), 'NX', now, partition)
+      redis.call('ZREM', dueKey(topic), partition)
+    elseif not header then
+      -- A member whose job is gone (never expected): skip it; the partition's next job is due at once.
+      redis.call('ZREM', K.fifo, member)
     else
-      redis.call('ZADD', due, now + lease, partition)
-      claimed = claimed + 1
-      for _, value in ipairs({id, job[1], job[2], job[3], job[4], job[5]}) do out[#out + 1] = value end
+      local job = cjson.decode(header)
+      if job.topic ~= topic then
+        -- The partition's head job is of another topic: it is due in that topic's set, at once.
+        redis.call('ZREM', dueKey(topic), partition)
+        redis.call('ZADD', dueKey(job.topic), 'NX', now, partition)
+      else
+        redis.call('ZADD', dueKey(topic), now + lease, partition)
+        claimed = claimed + 1
+        local payload = redis.call('HGET', K.payloads, id)
+        local attempts = redis.call('HGET', K.attempts, id)
+        for _, value in ipairs({id, job.topic, job.partition, payload, job.dropAt, attempts}) do
+          out[#out + 1] = value
+        end
+      end
     end
   end
 end
 return out
 `);
 
-/** ARGV: prefix, id, now. */
+/** ARGV: id, now. */
 const ack = script(`${ackJob}
-return ackJob(ARGV[1], ARGV[2], tonumber(ARGV[3]))
+return ackJob(ARGV[1], tonumber(ARGV[2]))
 `);
 
-/** ARGV: prefix, id, dueAt. Counts the failed attempt; the partition is due again at dueAt. */
-const retry = script(`${dueKey}
-local P, id, dueAt = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local jobKey = P .. 'q:job:' .. id
-local found = redis.call('HMGET', jobKey, 'topic', 'partition')
-if not found[1] then return 0 end
-redis.call('HINCRBY', jobKey, 'attempts', 1)
-if redis.call('LINDEX', P .. 'q:jobs:' .. found[2], 0) == id then
-  redis.call('ZADD', dueKey(P, found[1]), 'XX', dueAt, found[2])
+/** ARGV: id, dueAt. Counts the failed attempt; the partition is due again at dueAt. */
+const retry = script(`${dueKey}${partitionHead}
+local id, dueAt = ARGV[1], tonumber(ARGV[2])
+local header = redis.call('HGET', K.jobs, id)
+if not header then return 0 end
+local job = cjson.decode(header)
+redis.call('HINCRBY', K.attempts, id, 1)
+if partitionHead(job.partition) == id then
+  redis.call('ZADD', dueKey(job.topic), 'XX', dueAt, job.partition)
 end
 return 1
 `);

@@ -3,16 +3,19 @@ import { Cluster } from 'ioredis';
 import type { RedisConnection } from '../../config/types';
 import { RedisStore, type RedisReply } from 'rate-limit-redis';
 import { newestFirst } from '../record-order';
-import { redisBudgetReads } from './redis-budgets';
+import { meterLapse, type BudgetRequest, type BudgetScope, type BudgetWindow } from '../budgets';
+import { ledgerKeys, parseOverrides, redisBudgetReads } from './redis-budgets';
 import { createRedisClient, whenReady, type RedisClient } from './redis-connection';
 import { idempotencyScripts } from './redis-idempotency-scripts';
 import { queueScripts } from './redis-queue-scripts';
-import { registryScripts, type ScriptDefinition } from './redis-registry-scripts';
+import { keyTag, numberOfKeys, scriptArguments, storeKeys, type ScriptDefinition } from './redis-keys';
+import { registryScripts } from './redis-registry-scripts';
 import {
   defaultOutboxMaxJobs,
   JOB_TOPICS,
   ReservationLostError,
   retentionSlackMs,
+  type Grant,
   type IdempotencyBegin,
   type Job,
   type JobTopic,
@@ -29,12 +32,17 @@ export type RedisStoreOptions = RedisStoreSettings &
   );
 
 interface RedisStoreSettings {
-  /** Prepended to every key; default `avaturn-broker:`. */
+  /**
+   * Names this broker's keys, so that brokers can share one Redis; default `avaturn-broker:`. Every
+   * key starts with it in braces (one hash tag), so it must hold neither `{` nor `}`.
+   */
   keyPrefix?: string;
   /** Epoch ms; every replica must share wall time. */
   clock?: () => number;
   /** Undelivered events kept at most (oldest dropped beyond it); default defaultOutboxMaxJobs. */
   outboxMaxJobs?: number;
+  /** Days the usage ledger keeps (USAGE_RETENTION_DAYS); default 400. */
+  usageRetentionDays?: number;
 }
 
 /**
@@ -43,18 +51,21 @@ interface RedisStoreSettings {
  */
 const keepAfterLapseMs = 60 * 60_000;
 
-const scripts = { ...registryScripts, ...queueScripts, ...idempotencyScripts };
+export const storeScripts = { ...registryScripts, ...queueScripts, ...idempotencyScripts };
+const scripts = storeScripts;
 type ScriptName = keyof typeof scripts;
 type ScriptRunner = (...args: (string | number)[]) => Promise<unknown>;
 
 /**
  * The session store shared by every replica. Slots, sessions, idempotency keys and the job queue
  * live in Redis; every decision is one Lua script (see redis-lua.ts for the keys), and everything
- * a crashed replica leaves behind lapses by sorted-set score and by key TTL.
+ * a crashed replica leaves behind lapses by sorted-set score, cleaned as the scripts pass, and by key
+ * TTL.
  */
 export function createRedisStore(options: RedisStoreOptions): SessionStore {
   const now = options.clock ?? Date.now;
-  const prefix = options.keyPrefix ?? 'avaturn-broker:';
+  const tag = keyTag(options.keyPrefix ?? 'avaturn-broker:');
+  const key = (name: keyof typeof storeKeys) => tag + storeKeys[name];
   const maxEvents = Math.max(1, Math.floor(options.outboxMaxJobs ?? defaultOutboxMaxJobs));
   /** Jobs as script arguments: the event cap, then six values each (see enqueueOutbox in redis-lua.ts). */
   const outboxArgs = (jobs: NewJob[]): (string | number)[] => [
@@ -72,21 +83,33 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
   let probe: Promise<void> | undefined;
   const client = createRedisClient('connection' in options ? options.connection : options.url);
   for (const [name, definition] of Object.entries(scripts) as [ScriptName, ScriptDefinition][]) {
-    client.defineCommand(scriptMethod(name), definition);
+    client.defineCommand(scriptMethod(name), {
+      numberOfKeys: numberOfKeys(definition),
+      lua: definition.lua,
+    });
   }
 
   async function run(name: ScriptName, ...args: (string | number)[]): Promise<unknown> {
     await whenReady(client);
     const method = (client as unknown as Record<string, ScriptRunner>)[scriptMethod(name)];
     if (!method) throw new Error(`Redis script ${name} is not defined`);
-    const call =
-      scripts[name].numberOfKeys === 0 ? method.call(client, prefix, ...args) : method.call(client, ...args);
+    const call = method.call(client, ...scriptArguments(scripts[name], tag, args));
     return call.catch((err: unknown) => {
       throw withoutArguments(err, name);
     });
   }
 
-  const budgetReads = redisBudgetReads(client, (name) => `${prefix}${name}`);
+  const budgetReads = redisBudgetReads(client, key, (name) => tag + name);
+  const retentionMs = (options.usageRetentionDays ?? 400) * 86_400_000;
+  /** A settlement's keys (the day's ledger) and its lapse arguments, for the charge's day and month. */
+  const settlementParts = (record: SessionRecord | undefined) => {
+    const day = record?.charge?.day ?? new Date(now()).toISOString().slice(0, 10);
+    const month = record?.charge?.month ?? day.slice(0, 7);
+    return {
+      keys: ledgerKeys(day).map((name) => tag + name),
+      lapses: [meterLapse(day), meterLapse(month), meterLapse(day) + retentionMs],
+    };
+  };
   const ready =
     <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
@@ -96,13 +119,13 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
   const idempotencyKey = (userId: string, key: string) =>
     // The key part is escaped so that it holds no `:`, which keeps (user, key) pairs apart.
-    `${prefix}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
+    `${tag}idem:${userId}:${key.replaceAll('%', '%25').replaceAll(':', '%3A')}`;
 
   return {
     kind: 'redis',
 
     async reserve(req): Promise<ReserveResult> {
-      const [outcome, victims] = (await run(
+      const reply = (await run(
         'reserve',
         now(),
         req.userId,
@@ -112,9 +135,11 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
         req.policy,
         positiveMs(req.reservationTtlMs),
         Math.max(0, Math.ceil(req.evictionGraceMs)),
-      )) as [string, string?];
-      if (outcome === 'user-cap' || outcome === 'global-cap') return { ok: false, reason: outcome };
-      return { ok: true, victims: JSON.parse(victims ?? '[]') as SessionRecord[] };
+        req.tenantId ?? '',
+        req.tenantCap ?? 0,
+        ...budgetArgs(req.budget),
+      )) as string[];
+      return reserveResult(reply);
     },
 
     async commit(reservationId, record, outbox = []) {
@@ -142,8 +167,8 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async get(sessionId) {
       await whenReady(client);
       const [json, lapse] = await Promise.all([
-        client.hget(`${prefix}session:${sessionId}`, 'record'),
-        client.zscore(`${prefix}sessions`, sessionId),
+        client.hget(key('records'), sessionId),
+        client.zscore(key('sessions'), sessionId),
       ]);
       if (json === null || lapse === null || Number(lapse) <= now()) return undefined;
       return parseRecord(json);
@@ -155,12 +180,18 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     },
 
     async listByTenant(tenantId) {
-      const reply = (await run('listAll', now(), 100_000)) as string[];
-      return reply.map(parseRecord).filter((record) => record.tenantId === tenantId);
+      const reply = (await run('listTenant', now(), tenantId)) as string[];
+      return reply.map(parseRecord).sort(newestFirst);
     },
 
     limitOverrides: ready(budgetReads.limitOverrides),
-    setLimitOverrides: ready(budgetReads.setLimitOverrides),
+    async setLimitOverrides(subject, patch) {
+      const pairs = Object.entries(patch).flatMap(([field, value]) =>
+        value === undefined ? [] : [field, value === null ? '' : String(value)],
+      );
+      const json = (await run('setLimits', `${subject.scope}:${subject.id}`, ...pairs)) as string;
+      return parseOverrides(JSON.parse(json) as Record<string, unknown>);
+    },
     meterUse: ready(budgetReads.meterUse),
     usage: ready(budgetReads.usage),
 
@@ -171,7 +202,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async countAll() {
       await whenReady(client);
-      return client.zcount(`${prefix}sessions`, `(${now()}`, '+inf');
+      return client.zcount(key('sessions'), `(${now()}`, '+inf');
     },
 
     async requestEnd(req) {
@@ -188,23 +219,44 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       return json === null ? undefined : parseRecord(json);
     },
 
-    async finishEnd(sessionId, outbox = []) {
-      const json = (await run('finishEnd', now(), sessionId, ...outboxArgs(outbox))) as string | null;
+    async finishEnd(sessionId, outbox = [], ended) {
+      const given = ended?.record?.sessionId === sessionId ? ended.record : undefined;
+      const { keys, lapses } = settlementParts(given);
+      const json = (await run(
+        'finishEnd',
+        ...keys,
+        now(),
+        sessionId,
+        ended === undefined ? '0' : '1',
+        ended?.at ?? 0,
+        given === undefined ? '' : JSON.stringify(given),
+        ...lapses,
+        ...outboxArgs(outbox),
+      )) as string | null;
       return json === null ? undefined : parseRecord(json);
     },
 
     async sweepExpired(limit, outboxFor = () => []) {
-      const lapsed = (await run('lapsedSessions', now(), Math.max(0, Math.floor(limit)))) as string[];
+      const at = now();
+      const lapsed = (await run('lapsedSessions', at, Math.max(0, Math.floor(limit)))) as string[];
       const swept: SessionRecord[] = [];
       for (const record of lapsed.map(parseRecord)) {
-        const expired = await run('expireSession', now(), record.sessionId, ...outboxArgs(outboxFor(record)));
+        const { keys, lapses } = settlementParts(record);
+        const expired = await run(
+          'expireSession',
+          ...keys,
+          now(),
+          record.sessionId,
+          ...lapses,
+          ...outboxArgs(outboxFor(record)),
+        );
         if (expired === 1) swept.push(record);
       }
       return swept;
     },
 
     async enqueue(job) {
-      await run('enqueue', ...outboxArgs([job]));
+      await run('enqueue', now(), ...outboxArgs([job]));
     },
 
     async claimJobs(limit, leaseMs, topic): Promise<Job[]> {
@@ -240,7 +292,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async queueDepth() {
       await whenReady(client);
-      const counts = await client.hgetall(`${prefix}q:depth`);
+      const counts = await client.hgetall(key('depth'));
       return Object.fromEntries(JOB_TOPICS.map((topic) => [topic, Number(counts[topic] ?? 0)])) as Record<
         JobTopic,
         number
@@ -249,7 +301,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
 
     async outboxDropped() {
       await whenReady(client);
-      return Number((await client.get(`${prefix}q:dropped`)) ?? 0);
+      return Number((await client.get(key('dropped'))) ?? 0);
     },
 
     async idempotencyBegin(userId, key, fingerprint, pendingTtlMs, attemptId): Promise<IdempotencyBegin> {
@@ -281,9 +333,27 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
       await run('idempotencyAbandon', idempotencyKey(userId, key), attemptId);
     },
 
+    /**
+     * One key, set only where none is (a store that lost its data), without Lua; every check keeps
+     * it for another keepAfterLapseMs, so it goes away only with every replica.
+     */
+    async epochMarker(candidate) {
+      await whenReady(client);
+      const epoch = key('epoch');
+      const replies = await client
+        .multi()
+        .set(epoch, candidate, 'PX', keepAfterLapseMs, 'NX')
+        .pexpire(epoch, keepAfterLapseMs)
+        .get(epoch)
+        .exec();
+      const [error, marker] = replies?.[2] ?? [new Error('Redis did not run the epoch marker transaction')];
+      if (error) throw withoutArguments(error, 'epoch');
+      return typeof marker === 'string' ? marker : candidate;
+    },
+
     rateLimitStore(limiterPrefix) {
       return new RedisStore({
-        prefix: `${prefix}rl:${limiterPrefix}`,
+        prefix: `${tag}rl:${limiterPrefix}`,
         sendCommand: rateLimitCommands(client),
       });
     },
@@ -295,7 +365,7 @@ export function createRedisStore(options: RedisStoreOptions): SessionStore {
     async ping() {
       probe ??= whenReady(client)
         .then(async () => {
-          await client.set(`${prefix}probe`, String(now()), 'PX', 10_000);
+          await client.set(key('probe'), String(now()), 'PX', 10_000);
         })
         .finally(() => (probe = undefined));
       await probe;
@@ -341,12 +411,12 @@ function rateLimitCommands(client: RedisClient) {
       const script = rest[1];
       if (isScriptLoad(command, rest) && script !== undefined)
         return createHash('sha1').update(script).digest('hex');
-      const clean = withoutArguments(err, 'rate-limit');
-      // rate-limit-redis loads its script again on an error whose message starts with NOSCRIPT: a
-      // restarted server, or a replica a failover promoted, does not have it.
-      if ((clean as { code?: unknown }).code === 'NOSCRIPT')
-        throw Object.assign(new Error('NOSCRIPT the rate-limit script is not loaded'), { code: 'NOSCRIPT' });
-      throw clean;
+      // The library loads its scripts again on an error whose message starts NOSCRIPT (a Redis that
+      // restarted, or failed over to a replica that never loaded them); the arguments stay hidden.
+      const hidden = withoutArguments(err, 'rate-limit');
+      if (hidden instanceof Error && (hidden as { code?: unknown }).code === 'NOSCRIPT')
+        hidden.message = `NOSCRIPT ${hidden.message}`;
+      throw hidden;
     }
   };
 }
@@ -373,6 +443,41 @@ function withoutArguments(err: unknown, script: string): unknown {
     name: 'RedisScriptError',
     code,
   });
+}
+
+/** The budget part of reserve's arguments (see holdBudget in redis-budget-lua.ts). */
+function budgetArgs(budget: BudgetRequest | undefined): (string | number)[] {
+  if (budget === undefined) return ['0'];
+  const { period, defaults } = budget;
+  return [
+    '1',
+    budget.maxSeconds,
+    period.day,
+    period.month,
+    period.dayEndsAt,
+    period.monthEndsAt,
+    meterLapse(period.day),
+    meterLapse(period.month),
+    defaults.user.day,
+    defaults.user.month,
+    defaults.tenant.day,
+    defaults.tenant.month,
+    defaults.service.day,
+  ];
+}
+
+function reserveResult([outcome, ...rest]: string[]): ReserveResult {
+  if (outcome === 'user-cap' || outcome === 'global-cap' || outcome === 'tenant-cap')
+    return { ok: false, reason: outcome };
+  if (outcome === 'budget') {
+    const [scope, window, retryAt] = rest as [BudgetScope, BudgetWindow, string];
+    return { ok: false, reason: 'budget', scope, window, retryAt: Number(retryAt) };
+  }
+  const [victims, grant, epoch] = rest;
+  const result: ReserveResult = { ok: true, victims: JSON.parse(victims ?? '[]') as SessionRecord[] };
+  if (grant) result.grant = JSON.parse(grant) as Grant;
+  if (epoch) result.epoch = epoch;
+  return result;
 }
 
 function parseRecord(json: string): SessionRecord {
