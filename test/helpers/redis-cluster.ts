@@ -61,7 +61,13 @@ export async function startRedisCluster({ nodeTimeoutMs = 1_000 } = {}): Promise
       for (const node of nodes) {
         const info = (await node.admin.cluster('INFO')) as string;
         if (!info.includes('cluster_state:ok')) throw new Error('cluster not ok yet');
+        const replication = await node.admin.info('replication');
+        if (replication.includes('role:slave') && !replication.includes('master_link_status:up'))
+          throw new Error('replica not in sync yet');
       }
+      // Every master has its replica, so that any of them can fail over.
+      const ranges = await nodes[0]!.admin.cluster('SLOTS');
+      if (ranges.some((range) => range.length < 4)) throw new Error('a master without a replica yet');
     }, 15_000);
   } catch (err) {
     await Promise.all(nodes.map((node) => node.kill()));

@@ -130,6 +130,11 @@ const reconnectingStates = new Set(['connecting', 'connect', 'reconnecting']);
  * an error; the next failed attempt, or a client that was closed, rejects at once.
  */
 export function whenReady(client: RedisClient): Promise<void> {
+  if (client instanceof Cluster) return whenConnected(client).then(() => whenMastersReady(client));
+  return whenConnected(client);
+}
+
+function whenConnected(client: RedisClient): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
   if (!reconnectingStates.has(client.status)) return Promise.reject(unreachable(client.status));
   // One wait per client, however many commands arrive while it connects.
@@ -142,6 +147,24 @@ export function whenReady(client: RedisClient): Promise<void> {
 }
 
 const connecting = new WeakMap<RedisClient, Promise<void>>();
+
+/**
+ * A ready Cluster connects to each node only when a command first goes there, and without an
+ * offline queue the commands sent meanwhile would fail: the masters' connections are awaited too.
+ */
+async function whenMastersReady(cluster: Cluster): Promise<void> {
+  await Promise.all(
+    cluster.nodes('master').map((node) => {
+      if (node.status !== 'wait') return whenConnected(node);
+      let waiting = connecting.get(node);
+      if (waiting === undefined) {
+        waiting = node.connect().finally(() => connecting.delete(node));
+        connecting.set(node, waiting);
+      }
+      return waiting;
+    }),
+  );
+}
 
 function waitForReady(client: RedisClient): Promise<void> {
   return new Promise((resolve, reject) => {
