@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
-import { redisDeployment, type RedisDeployment } from '../helpers/redis-deployment';
+import { redisDeployment, type RedisDeployment, type RedisMode } from '../helpers/redis-deployment';
 import type { RedisProcess } from '../helpers/redis-server';
 import { eventually, expectAccountedFor, sleep } from '../helpers/world';
 
@@ -93,51 +93,47 @@ async function failOverUnderLoad(brokers: [TestApp, TestApp], failOver: () => Pr
   await expectAccountedFor(brokers[0], 1);
 }
 
-describe('a Sentinel failover under 50 creates/s from two brokers', () => {
-  let sim: Simulator;
-  let brokers: [TestApp, TestApp] | undefined;
-  afterEach(async () => {
-    await Promise.all((brokers ?? []).map((t) => t.close()));
-    await sim.close();
-  });
-
-  it('costs only clean 503 not-ready answers, leaves no orphan or ghost, and both brokers recover by themselves', async () => {
-    const deployment = await redisDeployment('redis-sentinel');
-    const sentinel = deployment.sentinel!;
-    sim = await startSimulator();
-    brokers = await twoBrokers(deployment, sim, `test-failover:${randomUUID()}:`);
-    await failOverUnderLoad(brokers, async () => {
-      const master = await sentinel.master();
-      const replica = sentinel.servers.find((s) => s !== master)!;
+/** Kills the master the brokers use, once its replica holds every write, and waits for the promotion. */
+const failovers: [string, RedisMode, (deployment: RedisDeployment, keyPrefix: string) => Promise<void>][] = [
+  [
+    'a Sentinel failover',
+    'redis-sentinel',
+    async ({ sentinel }) => {
+      const master = await sentinel!.master();
+      const replica = sentinel!.servers.find((s) => s !== master)!;
       await killInSync(master, replica);
-      await eventually(async () => expect(await sentinel.master()).toBe(replica), 20_000);
-    });
-  }, 90_000);
-});
-
-describe('a Cluster failover of the broker slot’s master under 50 creates/s from two brokers', () => {
-  let sim: Simulator;
-  let brokers: [TestApp, TestApp] | undefined;
-  afterEach(async () => {
-    await Promise.all((brokers ?? []).map((t) => t.close()));
-    await sim.close();
-  });
-
-  it('costs only clean 503 not-ready answers, leaves no orphan or ghost, and both brokers recover by themselves', async () => {
-    const deployment = await redisDeployment('redis-cluster');
-    const cluster = deployment.cluster!;
-    sim = await startSimulator();
-    const keyPrefix = `test-failover:${randomUUID()}:`;
-    brokers = await twoBrokers(deployment, sim, keyPrefix);
-    await failOverUnderLoad(brokers, async () => {
+      await eventually(async () => expect(await sentinel!.master()).toBe(replica), 20_000);
+    },
+  ],
+  [
+    'a Cluster failover of the master of the broker’s slot',
+    'redis-cluster',
+    async (deployment, keyPrefix) => {
       const [key] = await deployment.keys(keyPrefix);
-      const slot = (await cluster.admin.cluster('KEYSLOT', key!)) as number;
-      const { master, replica } = await cluster.shardOf(slot);
+      const slot = (await deployment.cluster!.admin.cluster('KEYSLOT', key!)) as number;
+      const { master, replica } = await deployment.cluster!.shardOf(slot);
       await killInSync(master, replica);
       await eventually(async () => {
         const [role] = (await replica.admin.call('ROLE')) as [string];
         expect(role).toBe('master');
       }, 20_000);
-    });
+    },
+  ],
+];
+
+describe.each(failovers)('%s under 50 creates/s from two brokers', (_name, mode, failOver) => {
+  let sim: Simulator;
+  let brokers: [TestApp, TestApp] | undefined;
+  afterEach(async () => {
+    await Promise.all((brokers ?? []).map((t) => t.close()));
+    await sim.close();
+  });
+
+  it('costs only clean 503 not-ready answers, leaves no orphan or ghost, and both brokers recover by themselves', async () => {
+    const deployment = await redisDeployment(mode);
+    const keyPrefix = `test-failover:${randomUUID()}:`;
+    sim = await startSimulator();
+    brokers = await twoBrokers(deployment, sim, keyPrefix);
+    await failOverUnderLoad(brokers, () => failOver(deployment, keyPrefix));
   }, 90_000);
 });
