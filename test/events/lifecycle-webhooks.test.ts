@@ -3,7 +3,7 @@ import { buildTestApp, createSessionFor, type TestApp } from '../helpers/build-t
 import { postAndHangUp } from '../helpers/raw-socket';
 import { listenOn } from '../helpers/serve';
 import { startWebhookReceiver, type ReceivedEvent, type WebhookReceiver } from '../helpers/webhook-receiver';
-import { redisModes } from '../helpers/redis-deployment';
+import { redisModes, useRedisDeployment } from '../helpers/redis-deployment';
 import { buildWorld, eventually, sleep, type World } from '../helpers/world';
 
 const adminToken = 'admin-token-that-is-long-enough-0123456789';
@@ -175,6 +175,7 @@ describe('a webhook receiver that is down for 30 s', () => {
 });
 
 describe.each(redisModes)('a broker restart while the receiver is down (%s)', (mode) => {
+  useRedisDeployment(mode);
   it('loses no event: the next replica delivers what the first one queued', async () => {
     const receiver = await startWebhookReceiver();
     const sim = await startSimulator();

@@ -1,4 +1,4 @@
-import { afterAll } from '@jest/globals';
+import { afterAll, beforeAll } from '@jest/globals';
 import { Redis } from 'ioredis';
 import type { RedisConnection } from '../../src/config/types';
 import { startRedisCluster, type RedisCluster } from './redis-cluster';
@@ -43,6 +43,15 @@ export async function redisDeployment(mode: RedisMode): Promise<RedisDeployment>
     started.set(mode, entry);
   }
   return (await entry).deployment;
+}
+
+/**
+ * Starts the deployment of `kind` before the tests of the enclosing `describe`, with a budget of its
+ * own (a Cluster takes seconds to form on a busy machine), rather than inside the first test's.
+ */
+export function useRedisDeployment(kind: string): void {
+  const mode = redisModes.find((m) => m === kind);
+  if (mode !== undefined) beforeAll(() => redisDeployment(mode), 60_000);
 }
 
 afterAll(async () => {

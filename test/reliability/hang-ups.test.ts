@@ -9,8 +9,10 @@ import {
   everyStoreKind,
   type World,
 } from '../helpers/world';
+import { useRedisDeployment } from '../helpers/redis-deployment';
 
 describe.each(everyStoreKind)('a client that hangs up before its answer (%s store)', (kind) => {
+  useRedisDeployment(kind);
   let world: World;
   let t: TestApp;
   let broker: Listening;

@@ -1,6 +1,7 @@
 import type { SimFault } from '../../src/simulator';
 import { expectProblem, type TestApp } from '../helpers/build-test-app';
 import { buildWorld, expectAccountedFor, everyStoreKind, type World } from '../helpers/world';
+import { useRedisDeployment } from '../helpers/redis-deployment';
 
 const env = {
   MAX_SESSIONS_PER_USER: '1',
@@ -23,6 +24,7 @@ const faults: [string, Omit<SimFault, 'route'>][] = [
 ];
 
 describe.each(everyStoreKind)('replace-oldest when Avaturn cannot end the old session (%s store)', (kind) => {
+  useRedisDeployment(kind);
   let world: World;
   let t: TestApp;
   /** Set where the queue's background polls must not race the test: it drains the queue itself. */

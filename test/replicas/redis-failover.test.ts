@@ -2,7 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
-import { redisDeployment, type RedisDeployment, type RedisMode } from '../helpers/redis-deployment';
+import {
+  redisDeployment,
+  type RedisDeployment,
+  type RedisMode,
+  useRedisDeployment,
+} from '../helpers/redis-deployment';
 import type { RedisProcess } from '../helpers/redis-server';
 import { eventually, expectAccountedFor, sleep } from '../helpers/world';
 
@@ -122,6 +127,7 @@ const failovers: [string, RedisMode, (deployment: RedisDeployment, keyPrefix: st
 ];
 
 describe.each(failovers)('%s under 50 creates/s from two brokers', (_name, mode, failOver) => {
+  useRedisDeployment(mode);
   let sim: Simulator;
   let brokers: [TestApp, TestApp] | undefined;
   afterEach(async () => {

@@ -3,7 +3,13 @@ import type { RedisConnection } from '../../src/config/types';
 import { createRedisStore } from '../../src/store/redis/redis-store';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { buildTestApp, expectProblem, type TestApp } from '../helpers/build-test-app';
-import { redisDeployment, redisModes, redisUrl, type RedisMode } from '../helpers/redis-deployment';
+import {
+  redisDeployment,
+  redisModes,
+  redisUrl,
+  type RedisMode,
+  useRedisDeployment,
+} from '../helpers/redis-deployment';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 /** Two brokers, as two replicas would be: separate apps and Redis connections, one keyspace, one simulator. */
@@ -39,6 +45,7 @@ async function post(t: TestApp, user: string, headers: Record<string, string> = 
 }
 
 describe.each(redisModes)('two broker replicas sharing one Redis (%s)', (mode) => {
+  useRedisDeployment(mode);
   let sim: Simulator;
   let replicas: TestApp[] = [];
   beforeEach(async () => {

@@ -7,7 +7,7 @@ import { createRedisStore } from '../../src/store/redis/redis-store';
 import { retentionSlackMs, type SessionStore } from '../../src/store/ports';
 import { contractOutboxMaxJobs } from './queue-contract';
 import { describeStoreContract } from './store-contract';
-import { redisDeployment, redisModes } from '../helpers/redis-deployment';
+import { redisDeployment, redisModes, useRedisDeployment } from '../helpers/redis-deployment';
 import { startRedisServer } from '../helpers/redis-server';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
@@ -29,6 +29,7 @@ describeStoreContract('memory', async (clock) => {
 });
 
 for (const mode of redisModes) {
+  useRedisDeployment(mode);
   describeStoreContract(`Redis (${mode})`, async (clock) => {
     const deployment = await redisDeployment(mode);
     const keyPrefix = uniquePrefix();
