@@ -1,5 +1,5 @@
 import { expectProblem } from '../helpers/build-test-app';
-import { eventually, storeKinds } from '../helpers/world';
+import { eventually, everyStoreKind } from '../helpers/world';
 import {
   admin,
   buildBudgetWorld,
@@ -11,7 +11,7 @@ import {
   type BudgetWorld,
 } from './budget-world';
 
-describe.each(storeKinds)('minute budgets (%s store)', (kind) => {
+describe.each(everyStoreKind)('minute budgets (%s store)', (kind) => {
   let w: BudgetWorld;
   afterEach(async () => {
     await w.dispose();

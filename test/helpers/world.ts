@@ -46,7 +46,10 @@ export async function buildWorld(
     const t = await buildTestApp({
       ...options,
       env: { ...deployment.env, ...options.env },
-      deps: { store: createRedisStore({ connection: deployment.connection, keyPrefix }), ...options.deps },
+      deps: {
+        store: createRedisStore({ connection: deployment.connection, keyPrefix, clock: options.deps?.clock }),
+        ...options.deps,
+      },
     });
     return {
       t,
