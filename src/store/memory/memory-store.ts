@@ -36,10 +36,28 @@ interface Reservation {
 
 /** What a reservation answers, the first time and every repeat. */
 function granted(reservation: Reservation, epoch: string | undefined): ReserveResult {
-  const result: ReserveResult = { ok: true, victims: structuredClone(reservation.victims) };
-  if (reservation.grant !== undefined) result.grant = structuredClone(reservation.grant);
+  const result: ReserveResult = { ok: true, victims: reservation.victims.map(copyRecord) };
+  if (reservation.grant !== undefined) result.grant = copyGrant(reservation.grant);
   if (epoch !== undefined) result.epoch = epoch;
   return result;
+}
+
+/**
+ * Copies of what the store hands out and takes in, so that no caller shares its objects: by hand,
+ * as their shapes are known (structuredClone costs several times as much on every create).
+ */
+function copyRecord(record: SessionRecord): SessionRecord {
+  const copy = { ...record };
+  if (record.charge !== undefined) copy.charge = { ...record.charge, held: [...record.charge.held] };
+  return copy;
+}
+
+function copyGrant(grant: Grant): Grant {
+  return {
+    seconds: grant.seconds,
+    charge: { ...grant.charge, held: [...grant.charge.held] },
+    crossings: grant.crossings.map((crossing) => ({ ...crossing })),
+  };
 }
 
 function count(counts: Map<string, number>, key: string, delta: number): void {
@@ -111,7 +129,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   function register(record: SessionRecord): void {
     unregister(record.sessionId);
     const lapse = record.expiresAt + retentionSlackMs;
-    sessions.set(record.sessionId, { record: copy(record), lapse });
+    sessions.set(record.sessionId, { record: copyRecord(record), lapse });
     lapses.session.push(lapse, record.sessionId);
     index(byUser, record.userId, record.sessionId, true);
     if (record.tenantId !== undefined) index(byTenant, record.tenantId, record.sessionId, true);
@@ -165,6 +183,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
   }
 
   const isEnding = (record: SessionRecord) => queue.has(terminationJobId(record.sessionId));
+  /** Idempotent answers are any JSON value. */
   const copy = <T>(value: T): T => structuredClone(value);
 
   return {
@@ -208,7 +227,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       }
       for (const record of victims)
         queueTermination({ reason: 'replaced', record, requestedAt: at }, at + req.evictionGraceMs);
-      const reservation: Reservation = { userId: req.userId, lapse, victims: copy(victims) };
+      const reservation: Reservation = { userId: req.userId, lapse, victims: victims.map(copyRecord) };
       if (req.tenantId !== undefined) reservation.tenantId = req.tenantId;
       if (grant !== undefined) reservation.grant = grant;
       reservations.set(req.reservationId, reservation);
@@ -237,12 +256,12 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
 
     async get(sessionId) {
       const entry = sessions.get(sessionId);
-      return entry && entry.lapse > now() ? copy(entry.record) : undefined;
+      return entry && entry.lapse > now() ? copyRecord(entry.record) : undefined;
     },
 
     async listByUser(userId) {
       expire(now());
-      return userSessions(userId).sort(newestFirst).map(copy);
+      return userSessions(userId).sort(newestFirst).map(copyRecord);
     },
 
     async listByTenant(tenantId) {
@@ -250,7 +269,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       return [...(byTenant.get(tenantId) ?? [])]
         .map((id) => sessions.get(id)!.record)
         .sort(newestFirst)
-        .map(copy);
+        .map(copyRecord);
     },
 
     async listAll(limit) {
@@ -260,7 +279,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
         .map((entry) => entry.record)
         .sort(newestFirst)
         .slice(0, limit)
-        .map(copy);
+        .map(copyRecord);
     },
 
     async countAll() {
@@ -278,7 +297,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): SessionStor
       }
       if (req.ownerId !== undefined && record.userId !== req.ownerId) return undefined;
       queueTermination({ reason: req.reason, record, requestedAt: now() }, req.dueAt);
-      return copy(record);
+      return copyRecord(record);
     },
 
     async finishEnd(sessionId, outbox = [], ended) {
