@@ -17,8 +17,6 @@ export interface BudgetCalendar {
   readonly timeZone: string;
   /** The day and month `at` (epoch ms) falls in; cached until the day ends. */
   periodAt(at: number): Period;
-  /** Epoch ms of local midnight at the start of `day` (`YYYY-MM-DD`). */
-  startOf(day: string): number;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -74,10 +72,6 @@ export function createBudgetCalendar(timeZone: string): BudgetCalendar {
         monthEndsAt: midnightOf(y, m + 1, 1),
       };
       return cached;
-    },
-    startOf(day) {
-      const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-      return midnightOf(y, m - 1, d);
     },
   };
 }

@@ -161,6 +161,10 @@ export interface UsageRow {
   seconds: number;
 }
 
-/** Largest use first, then by key: a stable order for the report and its CSV. */
-export const byUse = (a: UsageRow, b: UsageRow) =>
+const byUse = (a: UsageRow, b: UsageRow) =>
   b.seconds - a.seconds || b.sessions - a.sessions || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+
+/** The report's order, stable for its CSV: by day in date order, otherwise largest use first. */
+export function sortUsage(rows: UsageRow[], groupBy: UsageGroup): UsageRow[] {
+  return groupBy === 'day' ? rows.sort((a, b) => (a.key < b.key ? -1 : 1)) : rows.sort(byUse);
+}

@@ -1,12 +1,12 @@
 import { MinHeap } from './min-heap';
 import {
   budgetedMeters,
-  byUse,
   chargedMeters,
   meterLapse,
   meterName,
   minimumSessionSeconds,
   settledSeconds,
+  sortUsage,
   warningShare,
   type BudgetCrossing,
   type BudgetRequest,
@@ -253,7 +253,7 @@ export function createMemoryBudgets(retentionDays: number) {
         }
       }
       const rows = [...totals.values()];
-      return groupBy === 'day' ? rows.sort((a, b) => (a.key < b.key ? -1 : 1)) : rows.sort(byUse);
+      return sortUsage(rows, groupBy);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { warningShare } from '../budgets';
+import { minimumSessionSeconds, warningShare } from '../budgets';
 
 /**
  * The minute budgets' Lua (see ../budgets.ts for the model), shared by the registry's scripts. Keys:
@@ -108,7 +108,7 @@ local function holdBudget(first, reservationId, userId, tenantId, userLimits, te
     local used = tonumber(redis.call('HGET', K.meterUsed, m.name) or '0')
     local held = tonumber(redis.call('HGET', K.meterHeld, m.name) or '0')
     local meterLeft = m.minutes * 60 - used - held + freed
-    if meterLeft < 60 and (short == nil or m.endsAt > short.endsAt) then short = m end
+    if meterLeft < ${minimumSessionSeconds} and (short == nil or m.endsAt > short.endsAt) then short = m end
     if meterLeft < left then left = meterLeft end
   end
   if short then return nil, short.scope, short.window, short.endsAt end
@@ -183,14 +183,5 @@ local function settle(recordJson, endedAt, now, dayLapse, monthLapse, usageExpir
   redis.call('PEXPIREAT', KEYS[6], usageExpireAt)
   redis.call('PEXPIREAT', KEYS[7], usageExpireAt)
   redis.call('PEXPIREAT', KEYS[8], usageExpireAt)
-end
-`;
-
-/** The tenant of a record JSON, or nil. */
-export const tenantOf = `
-local function tenantOf(recordJson)
-  local tenant = cjson.decode(recordJson).tenantId
-  if type(tenant) == 'string' then return tenant end
-  return nil
 end
 `;

@@ -1,8 +1,8 @@
 import type { Cluster, Redis } from 'ioredis';
 import {
-  byUse,
   LIMIT_FIELDS,
   meterName,
+  sortUsage,
   type LimitOverrides,
   type LimitSubject,
   type MeterRef,
@@ -75,7 +75,7 @@ export function redisBudgetReads(
         }
       }
       const rows = [...totals.values()];
-      return groupBy === 'day' ? rows.sort((a, b) => (a.key < b.key ? -1 : 1)) : rows.sort(byUse);
+      return sortUsage(rows, groupBy);
     },
   };
 }
